@@ -1,0 +1,19 @@
+//! renkou's domain: the people, places, events and rules of the community population and
+//! family-planning service network. Nothing here does I/O; every value type parses, so an
+//! invalid one cannot exist.
+
+pub mod area;
+pub mod codes;
+pub mod dates;
+pub mod event;
+pub mod id_number;
+pub mod person;
+pub mod phone;
+pub mod record;
+
+pub use area::{Area, AreaCode, AreaLevel};
+pub use codes::*;
+pub use event::{Event, EventDetail, EventId, NewEvent};
+pub use id_number::IdNumber;
+pub use person::{HouseholdNo, Person, PersonData, PersonId, PersonName, PersonStatus, Place};
+pub use phone::Phone;
