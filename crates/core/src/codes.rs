@@ -390,7 +390,10 @@ mod tests {
     #[test]
     fn an_unknown_value_lists_what_is_allowed() {
         let err = MaritalStatus::parse("同居").unwrap_err();
-        assert!(err.to_string().starts_with("「同居」不是有效的婚姻状况，可填写：未婚"));
+        assert!(
+            err.to_string()
+                .starts_with("「同居」不是有效的婚姻状况，可填写：未婚")
+        );
     }
 
     #[test]
@@ -406,12 +409,42 @@ mod tests {
                 assert_eq!(parse(name(v)), Ok(v), "{v:?} by name");
             }
         }
-        check(Ethnicity::ALL, Ethnicity::code, Ethnicity::name_zh, Ethnicity::parse);
-        check(Relation::ALL, Relation::code, Relation::name_zh, Relation::parse);
-        check(MaritalStatus::ALL, MaritalStatus::code, MaritalStatus::name_zh, MaritalStatus::parse);
-        check(Education::ALL, Education::code, Education::name_zh, Education::parse);
-        check(ContraceptionMethod::ALL, ContraceptionMethod::code, ContraceptionMethod::name_zh, ContraceptionMethod::parse);
-        check(PregnancyOutcome::ALL, PregnancyOutcome::code, PregnancyOutcome::name_zh, PregnancyOutcome::parse);
+        check(
+            Ethnicity::ALL,
+            Ethnicity::code,
+            Ethnicity::name_zh,
+            Ethnicity::parse,
+        );
+        check(
+            Relation::ALL,
+            Relation::code,
+            Relation::name_zh,
+            Relation::parse,
+        );
+        check(
+            MaritalStatus::ALL,
+            MaritalStatus::code,
+            MaritalStatus::name_zh,
+            MaritalStatus::parse,
+        );
+        check(
+            Education::ALL,
+            Education::code,
+            Education::name_zh,
+            Education::parse,
+        );
+        check(
+            ContraceptionMethod::ALL,
+            ContraceptionMethod::code,
+            ContraceptionMethod::name_zh,
+            ContraceptionMethod::parse,
+        );
+        check(
+            PregnancyOutcome::ALL,
+            PregnancyOutcome::code,
+            PregnancyOutcome::name_zh,
+            PregnancyOutcome::parse,
+        );
         assert_eq!(Ethnicity::ALL.len(), 58);
     }
 }

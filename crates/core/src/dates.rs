@@ -16,7 +16,12 @@ pub fn parse_date(input: &str) -> Result<Date, DateError> {
         let n = |r: std::ops::Range<usize>| s[r].parse::<i16>().map_err(|_| bad());
         return Date::new(n(0..4)?, n(4..6)? as i8, n(6..8)? as i8).map_err(|_| bad());
     }
-    if digits_only && s.split('.').count() <= 2 && s.split('.').next().is_some_and(|w| (1..=5).contains(&w.len())) {
+    if digits_only
+        && s.split('.').count() <= 2
+        && s.split('.')
+            .next()
+            .is_some_and(|w| (1..=5).contains(&w.len()))
+    {
         let whole = s.split('.').next().unwrap_or("");
         let serial: i64 = whole.parse().map_err(|_| bad())?;
         return from_excel_serial(serial).ok_or_else(bad);

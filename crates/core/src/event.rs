@@ -8,9 +8,7 @@ use crate::codes::{
     ContraceptionMethod, EventKind, MaritalStatus, PopulationType, PregnancyOutcome, Relation, Sex,
 };
 use crate::id_number::IdNumber;
-use crate::person::{
-    FieldError, Person, PersonData, PersonId, PersonName, PersonStatus,
-};
+use crate::person::{FieldError, Person, PersonData, PersonId, PersonName, PersonStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EventId(pub i64);
@@ -81,7 +79,10 @@ pub struct Event {
 impl Event {
     /// Days between the event and its recording: the timeliness the plan asks for.
     pub fn delay_days(&self) -> i64 {
-        let recorded = self.recorded_at.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).date();
+        let recorded = self
+            .recorded_at
+            .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+            .date();
         (recorded - self.occurred_on).get_days().into()
     }
 }
@@ -133,7 +134,10 @@ pub fn apply(
         return Err(err("date", format!("发生日期{on}晚于今天")));
     }
     if on < p.data.birth_date {
-        return Err(err("date", format!("发生日期{on}早于本人出生日期{}", p.data.birth_date)));
+        return Err(err(
+            "date",
+            format!("发生日期{on}早于本人出生日期{}", p.data.birth_date),
+        ));
     }
     match p.status {
         PersonStatus::Dead if ev.kind != K::Correction => {
@@ -161,9 +165,18 @@ pub fn apply(
             if p.data.marital_status.is_married() {
                 return Err(err("event", "此人当前为已婚，须先登记离婚或丧偶"));
             }
-            let min = if female { MARRIAGE_AGE_FEMALE } else { MARRIAGE_AGE_MALE };
+            let min = if female {
+                MARRIAGE_AGE_FEMALE
+            } else {
+                MARRIAGE_AGE_MALE
+            };
             if age < min {
-                return Err(err("date", format!("结婚时{age}周岁，未达法定婚龄（男{MARRIAGE_AGE_MALE}周岁，女{MARRIAGE_AGE_FEMALE}周岁）")));
+                return Err(err(
+                    "date",
+                    format!(
+                        "结婚时{age}周岁，未达法定婚龄（男{MARRIAGE_AGE_MALE}周岁，女{MARRIAGE_AGE_FEMALE}周岁）"
+                    ),
+                ));
             }
             if let Some(sp) = spouse {
                 if sp.data.sex == p.data.sex {
@@ -179,19 +192,30 @@ pub fn apply(
             }
             let was = p.data.marital_status;
             p.data.marital_status = match (ev.kind, was) {
-                (K::Remarriage, _) if p.spouse_id.is_some() && p.spouse_id == ev.detail.spouse_id => MaritalStatus::Reunited,
-                (_, MaritalStatus::Divorced | MaritalStatus::Widowed) | (K::Remarriage, _) => MaritalStatus::Remarried,
+                (K::Remarriage, _)
+                    if p.spouse_id.is_some() && p.spouse_id == ev.detail.spouse_id =>
+                {
+                    MaritalStatus::Reunited
+                }
+                (_, MaritalStatus::Divorced | MaritalStatus::Widowed) | (K::Remarriage, _) => {
+                    MaritalStatus::Remarried
+                }
                 _ => MaritalStatus::FirstMarriage,
             };
             p.spouse_id = ev.detail.spouse_id;
         }
         K::Divorce => {
             if !p.data.marital_status.is_married() {
-                return Err(err("event", format!("此人当前婚姻状况为{}，不能登记离婚", p.data.marital_status)));
+                return Err(err(
+                    "event",
+                    format!("此人当前婚姻状况为{}，不能登记离婚", p.data.marital_status),
+                ));
             }
             if let Some(current) = p.spouse_id {
                 ev.detail.spouse_id = Some(current);
-                if spouse.is_some_and(|sp| sp.spouse_id == Some(p.id) && sp.data.marital_status.is_married()) {
+                if spouse.is_some_and(|sp| {
+                    sp.spouse_id == Some(p.id) && sp.data.marital_status.is_married()
+                }) {
                     effects.push(SideEffect::Divorce { spouse: current });
                 }
             }
@@ -227,12 +251,17 @@ pub fn apply(
                 return Err(err("date", format!("生育时母亲{age}周岁，请核对日期")));
             }
             let mut child = ev.detail.child.take().unwrap_or_default();
-            let sex = child.sex.ok_or_else(|| err("child_sex", "请填写子女性别"))?;
+            let sex = child
+                .sex
+                .ok_or_else(|| err("child_sex", "请填写子女性别"))?;
             let name = PersonName::parse(child.name.as_deref().unwrap_or("新生儿"))
                 .map_err(|e| err("child_name", e))?;
             if let Some(w) = child.birth_weight_g {
                 if !(300..=7000).contains(&w) {
-                    return Err(err("birth_weight_g", format!("出生体重{w}克不在300–7000克之间")));
+                    return Err(err(
+                        "birth_weight_g",
+                        format!("出生体重{w}克不在300–7000克之间"),
+                    ));
                 }
             }
             let order = child.birth_order.unwrap_or((children + 1).min(255) as u8);
@@ -266,14 +295,20 @@ pub fn apply(
             ev.detail.child = Some(child);
         }
         K::ContraceptionStart => {
-            let m = ev.detail.method.ok_or_else(|| err("method", "请填写避孕方法"))?;
+            let m = ev
+                .detail
+                .method
+                .ok_or_else(|| err("method", "请填写避孕方法"))?;
             if let Some(cur) = p.contraception {
                 return Err(err("event", format!("此人已在使用{cur}，请登记避孕变更")));
             }
             p.contraception = Some(m);
         }
         K::ContraceptionChange => {
-            let m = ev.detail.method.ok_or_else(|| err("method", "请填写新的避孕方法"))?;
+            let m = ev
+                .detail
+                .method
+                .ok_or_else(|| err("method", "请填写新的避孕方法"))?;
             match p.contraception {
                 None => return Err(err("event", "此人没有正在使用的避孕方法，请登记避孕开始")),
                 Some(cur) if cur == m => return Err(err("method", format!("此人已在使用{cur}"))),
@@ -288,7 +323,12 @@ pub fn apply(
             p.contraception = None;
         }
         K::MoveIn => {
-            let to = ev.detail.to_area_code.clone().ok_or_else(|| err("to_area_code", "迁入须填写迁往区划（本市居委会或居民小组代码）"))?;
+            let to = ev.detail.to_area_code.clone().ok_or_else(|| {
+                err(
+                    "to_area_code",
+                    "迁入须填写迁往区划（本市居委会或居民小组代码）",
+                )
+            })?;
             match (p.status, p.data.population_type) {
                 (PersonStatus::MovedAway, _) => {
                     p.status = PersonStatus::Active;
@@ -330,7 +370,9 @@ pub fn apply(
             }
         }
         K::Correction => {
-            if ev.detail.note.as_deref().unwrap_or("").trim().is_empty() && ev.detail.changes.is_empty() {
+            if ev.detail.note.as_deref().unwrap_or("").trim().is_empty()
+                && ev.detail.changes.is_empty()
+            {
                 return Err(err("note", "更正须在备注中写明更正了什么、依据是什么"));
             }
         }
@@ -356,7 +398,8 @@ pub fn mirrored(effect: &SideEffect, cause: PersonId, on: Date) -> Option<NewEve
         detail: EventDetail {
             spouse_id: Some(cause),
             caused_by: Some(cause),
-            note: matches!(effect, SideEffect::Widow { .. }).then(|| "配偶死亡，婚姻状况改为丧偶".to_string()),
+            note: matches!(effect, SideEffect::Widow { .. })
+                .then(|| "配偶死亡，婚姻状况改为丧偶".to_string()),
             ..EventDetail::default()
         },
     })

@@ -138,7 +138,8 @@ fn check_char(body: &[u8]) -> u8 {
 
 fn birth_date_of(d: &[u8; 18]) -> Option<Date> {
     let num = |r: std::ops::Range<usize>| -> i32 {
-        d[r].iter().fold(0, |acc, &b| acc * 10 + i32::from(b - b'0'))
+        d[r].iter()
+            .fold(0, |acc, &b| acc * 10 + i32::from(b - b'0'))
     };
     let year = num(6..10);
     if !(1850..=2200).contains(&year) {
@@ -209,7 +210,9 @@ mod tests {
             Err(IdNumberError::CheckCharacter { expected: 'X' })
         );
         assert_eq!(
-            IdNumber::parse("110105194912310021").unwrap_err().to_string(),
+            IdNumber::parse("110105194912310021")
+                .unwrap_err()
+                .to_string(),
             "身份证号校验位不正确，应为X"
         );
     }

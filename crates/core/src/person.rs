@@ -222,20 +222,31 @@ impl PersonData {
     pub fn check(&self, today: Date) -> Vec<FieldError> {
         let mut errors = Vec::new();
         if self.birth_date > today {
-            errors.push(FieldError::new("birth_date", format!("出生日期{}晚于今天", self.birth_date)));
+            errors.push(FieldError::new(
+                "birth_date",
+                format!("出生日期{}晚于今天", self.birth_date),
+            ));
         }
         match &self.id_number {
             Some(id) => {
                 if id.birth_date() != self.birth_date {
                     errors.push(FieldError::new(
                         "birth_date",
-                        format!("出生日期{}与身份证号中的{}不一致", self.birth_date, id.birth_date()),
+                        format!(
+                            "出生日期{}与身份证号中的{}不一致",
+                            self.birth_date,
+                            id.birth_date()
+                        ),
                     ));
                 }
                 if id.sex() != self.sex {
                     errors.push(FieldError::new(
                         "sex",
-                        format!("性别「{}」与身份证号不一致（身份证号为{}性）", self.sex, id.sex()),
+                        format!(
+                            "性别「{}」与身份证号不一致（身份证号为{}性）",
+                            self.sex,
+                            id.sex()
+                        ),
                     ));
                 }
             }
@@ -248,10 +259,17 @@ impl PersonData {
                 }
             }
         }
-        if !matches!(self.area_code.level(), AreaLevel::Committee | AreaLevel::Group) {
+        if !matches!(
+            self.area_code.level(),
+            AreaLevel::Committee | AreaLevel::Group
+        ) {
             errors.push(FieldError::new(
                 "area_code",
-                format!("居住地区划应为居委会（12位）或居民小组（15位）代码，{}是{}", self.area_code, self.area_code.level().name_zh()),
+                format!(
+                    "居住地区划应为居委会（12位）或居民小组（15位）代码，{}是{}",
+                    self.area_code,
+                    self.area_code.level().name_zh()
+                ),
             ));
         }
         match self.population_type {

@@ -55,7 +55,11 @@ impl Phone {
         let s = &self.0;
         match s.split_once('-') {
             Some((area, number)) => {
-                format!("{area}-{}{}", "*".repeat(number.len() - 4), &number[number.len() - 4..])
+                format!(
+                    "{area}-{}{}",
+                    "*".repeat(number.len() - 4),
+                    &number[number.len() - 4..]
+                )
             }
             None => format!("{}****{}", &s[..3], &s[7..]),
         }
@@ -93,12 +97,27 @@ mod tests {
 
     #[test]
     fn mobiles_and_landlines_normalise() {
-        assert_eq!(Phone::parse("138 0000 8000").unwrap().as_str(), "13800008000");
-        assert_eq!(Phone::parse("+86-13800008000").unwrap().as_str(), "13800008000");
-        assert_eq!(Phone::parse("0562-2812345").unwrap().as_str(), "0562-2812345");
-        assert_eq!(Phone::parse("01012345678").unwrap().as_str(), "010-12345678");
+        assert_eq!(
+            Phone::parse("138 0000 8000").unwrap().as_str(),
+            "13800008000"
+        );
+        assert_eq!(
+            Phone::parse("+86-13800008000").unwrap().as_str(),
+            "13800008000"
+        );
+        assert_eq!(
+            Phone::parse("0562-2812345").unwrap().as_str(),
+            "0562-2812345"
+        );
+        assert_eq!(
+            Phone::parse("01012345678").unwrap().as_str(),
+            "010-12345678"
+        );
         assert_eq!(Phone::parse("13800008000").unwrap().masked(), "138****8000");
-        assert_eq!(Phone::parse("0562-2812345").unwrap().masked(), "0562-***2345");
+        assert_eq!(
+            Phone::parse("0562-2812345").unwrap().masked(),
+            "0562-***2345"
+        );
     }
 
     #[test]

@@ -24,8 +24,18 @@ pub struct Column {
     pub required: bool,
 }
 
-const fn col(key: &'static str, zh: &'static str, aliases: &'static [&'static str], required: bool) -> Column {
-    Column { key, zh, aliases, required }
+const fn col(
+    key: &'static str,
+    zh: &'static str,
+    aliases: &'static [&'static str],
+    required: bool,
+) -> Column {
+    Column {
+        key,
+        zh,
+        aliases,
+        required,
+    }
 }
 
 pub const AREA_COLUMNS: &[Column] = &[
@@ -35,7 +45,12 @@ pub const AREA_COLUMNS: &[Column] = &[
 
 /// The people file, in the order export writes it.
 pub const PERSON_COLUMNS: &[Column] = &[
-    col("id_number", "身份证号", &["公民身份号码", "身份证号码", "证件号码"], false),
+    col(
+        "id_number",
+        "身份证号",
+        &["公民身份号码", "身份证号码", "证件号码"],
+        false,
+    ),
     col("name", "姓名", &[], true),
     col("sex", "性别", &[], false),
     col("birth_date", "出生日期", &["出生年月日"], false),
@@ -47,15 +62,30 @@ pub const PERSON_COLUMNS: &[Column] = &[
     col("relation", "与户主关系", &["关系"], true),
     col("population_type", "人口类型", &["人口性质"], true),
     col("registered_place", "户籍地", &["户籍所在地"], false),
-    col("area_code", "居住地区划", &["区划代码", "所在小组代码"], true),
+    col(
+        "area_code",
+        "居住地区划",
+        &["区划代码", "所在小组代码"],
+        true,
+    ),
     col("address", "居住地址", &["现住址", "地址"], false),
     col("arrival_date", "来本地日期", &["流入日期"], false),
     col("leaving_date", "流出日期", &[], false),
-    col("origin_or_destination", "来源地/去向", &["来源地", "去向", "流入来源地", "流出去向"], false),
+    col(
+        "origin_or_destination",
+        "来源地/去向",
+        &["来源地", "去向", "流入来源地", "流出去向"],
+        false,
+    ),
 ];
 
 pub const EVENT_COLUMNS: &[Column] = &[
-    col("id_number", "身份证号", &["公民身份号码", "身份证号码"], true),
+    col(
+        "id_number",
+        "身份证号",
+        &["公民身份号码", "身份证号码"],
+        true,
+    ),
     col("event", "事件", &["事件类型"], true),
     col("date", "发生日期", &["日期"], true),
     col("spouse_id_number", "配偶身份证号", &[], false),
@@ -63,7 +93,12 @@ pub const EVENT_COLUMNS: &[Column] = &[
     col("outcome", "妊娠结局", &[], false),
     col("child_name", "子女姓名", &[], false),
     col("child_sex", "子女性别", &[], false),
-    col("birth_weight_g", "出生体重", &["出生体重(克)", "出生体重（克）"], false),
+    col(
+        "birth_weight_g",
+        "出生体重",
+        &["出生体重(克)", "出生体重（克）"],
+        false,
+    ),
     col("birth_order", "孩次", &[], false),
     col("birth_defect", "出生缺陷", &[], false),
     col("to_area_code", "迁往区划", &[], false),
@@ -115,7 +150,11 @@ impl HeaderMap {
             }
         }
         if problems.is_empty() {
-            Ok(HeaderMap { columns, positions, ignored })
+            Ok(HeaderMap {
+                columns,
+                positions,
+                ignored,
+            })
         } else {
             Err(problems)
         }
@@ -164,7 +203,11 @@ impl<'a> Reader<'a> {
         self.map.get(self.row, key)
     }
 
-    fn field<T, E: std::fmt::Display>(&mut self, key: &'static str, parse: impl FnOnce(&str) -> Result<T, E>) -> Option<T> {
+    fn field<T, E: std::fmt::Display>(
+        &mut self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
         let v = self.get(key)?;
         match parse(v) {
             Ok(x) => Some(x),
@@ -175,7 +218,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn required<T, E: std::fmt::Display>(&mut self, key: &'static str, parse: impl FnOnce(&str) -> Result<T, E>) -> Option<T> {
+    fn required<T, E: std::fmt::Display>(
+        &mut self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
         if self.get(key).is_none() {
             self.errors.push(FieldError::new(key, "必填，不能为空"));
             return None;
@@ -189,22 +236,34 @@ impl<'a> Reader<'a> {
 }
 
 /// Builds a person from one row, with every problem found in it.
-pub fn person_from_row(map: &HeaderMap, row: &[String], today: Date) -> Result<PersonData, Vec<FieldError>> {
-    let mut r = Reader { map, row, errors: Vec::new() };
+pub fn person_from_row(
+    map: &HeaderMap,
+    row: &[String],
+    today: Date,
+) -> Result<PersonData, Vec<FieldError>> {
+    let mut r = Reader {
+        map,
+        row,
+        errors: Vec::new(),
+    };
     let id_number = r.field("id_number", id_from_cell);
     let name = r.required("name", PersonName::parse);
     // Sex and birth date may be left out when the ID number carries them.
     let sex = match r.get("sex") {
         Some(_) => r.field("sex", Sex::parse),
         None => id_number.map(|i| i.sex()).or_else(|| {
-            r.errors.push(FieldError::new("sex", "没有身份证号时必须填写性别"));
+            r.errors
+                .push(FieldError::new("sex", "没有身份证号时必须填写性别"));
             None
         }),
     };
     let birth_date = match r.get("birth_date") {
         Some(_) => r.field("birth_date", parse_date),
         None => id_number.map(|i| i.birth_date()).or_else(|| {
-            r.errors.push(FieldError::new("birth_date", "没有身份证号时必须填写出生日期"));
+            r.errors.push(FieldError::new(
+                "birth_date",
+                "没有身份证号时必须填写出生日期",
+            ));
             None
         }),
     };
@@ -222,8 +281,27 @@ pub fn person_from_row(map: &HeaderMap, row: &[String], today: Date) -> Result<P
     let leaving_date = r.field("leaving_date", parse_date);
     let origin_or_destination = r.text("origin_or_destination");
     let mut errors = r.errors;
-    let (Some(name), Some(sex), Some(birth_date), Some(ethnicity), Some(marital_status), Some(household_no), Some(relation), Some(population_type), Some(area_code)) =
-        (name, sex, birth_date, ethnicity, marital_status, household_no, relation, population_type, area_code)
+    let (
+        Some(name),
+        Some(sex),
+        Some(birth_date),
+        Some(ethnicity),
+        Some(marital_status),
+        Some(household_no),
+        Some(relation),
+        Some(population_type),
+        Some(area_code),
+    ) = (
+        name,
+        sex,
+        birth_date,
+        ethnicity,
+        marital_status,
+        household_no,
+        relation,
+        population_type,
+        area_code,
+    )
     else {
         return Err(errors);
     };
@@ -247,7 +325,11 @@ pub fn person_from_row(map: &HeaderMap, row: &[String], today: Date) -> Result<P
         origin_or_destination,
     };
     errors.extend(person.check(today));
-    if errors.is_empty() { Ok(person) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(person)
+    } else {
+        Err(errors)
+    }
 }
 
 /// An ID number cell. Excel turns long digit strings into numbers and loses the last digits;
@@ -302,12 +384,18 @@ fn parse_flag(v: &str) -> Result<bool, String> {
 fn parse_number<T: std::str::FromStr>(what: &'static str) -> impl Fn(&str) -> Result<T, String> {
     move |v: &str| {
         let whole = v.trim().strip_suffix(".0").unwrap_or(v.trim());
-        whole.parse::<T>().map_err(|_| format!("{what}「{v}」应为整数"))
+        whole
+            .parse::<T>()
+            .map_err(|_| format!("{what}「{v}」应为整数"))
     }
 }
 
 pub fn event_from_row(map: &HeaderMap, row: &[String]) -> Result<EventRow, Vec<FieldError>> {
-    let mut r = Reader { map, row, errors: Vec::new() };
+    let mut r = Reader {
+        map,
+        row,
+        errors: Vec::new(),
+    };
     let id_number = r.required("id_number", id_from_cell);
     let kind = r.required("event", EventKind::parse);
     let date = r.required("date", parse_date);
@@ -365,10 +453,30 @@ mod tests {
 
     #[test]
     fn chinese_headers_in_any_order_with_an_unknown_one() {
-        let headers = strings(&["序号", "姓名", "身份证号", "民族", "婚姻状况", "户编号", "与户主关系", "人口类型", "居住地区划"]);
+        let headers = strings(&[
+            "序号",
+            "姓名",
+            "身份证号",
+            "民族",
+            "婚姻状况",
+            "户编号",
+            "与户主关系",
+            "人口类型",
+            "居住地区划",
+        ]);
         let map = HeaderMap::new(PERSON_COLUMNS, &headers).unwrap();
         assert_eq!(map.ignored, ["序号"]);
-        let row = strings(&["1", "张秀英", "110105491231002", "汉", "丧偶", "H1", "户主", "常住", "340705001001"]);
+        let row = strings(&[
+            "1",
+            "张秀英",
+            "110105491231002",
+            "汉",
+            "丧偶",
+            "H1",
+            "户主",
+            "常住",
+            "340705001001",
+        ]);
         let p = person_from_row(&map, &row, date(2026, 11, 28)).unwrap();
         assert_eq!(p.id_number.unwrap().as_str(), "11010519491231002X");
         assert_eq!(p.sex, Sex::Female);
@@ -396,12 +504,19 @@ mod tests {
         row[12] = "340705001001".into();
         let errors = person_from_row(&map, &row, date(2026, 11, 28)).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
-        assert!(fields.contains(&"id_number") && fields.contains(&"ethnicity"), "{errors:?}");
+        assert!(
+            fields.contains(&"id_number") && fields.contains(&"ethnicity"),
+            "{errors:?}"
+        );
     }
 
     #[test]
     fn excel_scientific_notation_is_explained() {
-        assert!(id_from_cell("1.10105E+17").unwrap_err().contains("科学计数法"));
+        assert!(
+            id_from_cell("1.10105E+17")
+                .unwrap_err()
+                .contains("科学计数法")
+        );
     }
 
     #[test]

@@ -1,0 +1,489 @@
+//! The register's storage. [`Store`] is the one way in: it opens SQLite or PostgreSQL from a URL,
+//! runs the register's rules (from `renkou-core`) and writes their results in one transaction.
+//! The backends differ only in SQL (`db::Db`); one conformance suite runs against both.
+
+mod db;
+mod postgres;
+mod row;
+mod sqlite;
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use renkou_core::event::{self, FieldChange, SideEffect};
+use renkou_core::person::FieldError;
+use renkou_core::record::PERSON_COLUMNS;
+use renkou_core::record::person_to_row;
+use renkou_core::{
+    Area, AreaCode, Event, EventKind, IdNumber, NewEvent, Person, PersonData, PersonId,
+    PersonStatus, PopulationType, Sex,
+};
+
+use db::Db;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("无法打开数据库 {url}：{reason}")]
+    Open { url: String, reason: String },
+    #[error("数据库错误：{0}")]
+    Database(String),
+    #[error("{}", join_errors(.0))]
+    Rejected(Vec<FieldError>),
+    #[error("身份证号 {0} 已在登记中")]
+    DuplicateIdNumber(String),
+    #[error("没有找到{0}")]
+    NotFound(String),
+}
+
+fn join_errors(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+impl StoreError {
+    fn rejected(field: &'static str, message: impl std::fmt::Display) -> Self {
+        StoreError::Rejected(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> Self {
+        StoreError::Database(match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.code().code(), db.message()),
+            None => e.to_string(),
+        })
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which people a list or an export is about. Everything is optional; `status` defaults to the
+/// people the area currently serves.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    /// This area and everything below it.
+    pub area: Option<AreaCode>,
+    pub population_type: Option<PopulationType>,
+    pub sex: Option<Sex>,
+    /// None means active people only; use `all_statuses` for everyone ever registered.
+    pub status: Option<PersonStatus>,
+    pub all_statuses: bool,
+}
+
+/// The exclusive upper bound of "this code and everything below it": ':' sorts right after '9'.
+pub(crate) fn prefix_end(code: &AreaCode) -> String {
+    format!("{}:", code.as_str())
+}
+
+/// What a bulk import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub events: u64,
+}
+
+pub struct Store {
+    db: Box<dyn Db>,
+}
+
+impl Store {
+    /// Opens (and migrates) the database a URL names: `postgres://…`, `sqlite:PATH`, or a path.
+    pub fn open(url: &str) -> Result<Store> {
+        let db: Box<dyn Db> = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+        {
+            Box::new(postgres::PgDb::open(url)?)
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            Box::new(sqlite::SqliteDb::open(path)?)
+        };
+        Ok(Store { db })
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn backend(&self) -> &'static str {
+        self.db.backend()
+    }
+
+    /// Runs `f` in one transaction: all of it is written, or none of it.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        self.db.begin()?;
+        let mut tx = Tx {
+            db: self.db.as_mut(),
+        };
+        match f(&mut tx) {
+            Ok(v) => {
+                self.db.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The original error is what the caller needs; a failed rollback still leaves
+                // nothing written, since the transaction never committed.
+                let _ = self.db.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    pub fn areas(&mut self, under: Option<&AreaCode>) -> Result<Vec<Area>> {
+        self.db.areas(under)
+    }
+
+    pub fn area(&mut self, code: &AreaCode) -> Result<Option<Area>> {
+        Ok(self
+            .db
+            .areas(Some(code))?
+            .into_iter()
+            .find(|a| &a.code == code))
+    }
+
+    /// Adds or renames areas in one transaction. Each area's parent must exist already or be
+    /// among `areas`.
+    pub fn upsert_areas(&mut self, areas: &[Area]) -> Result<usize> {
+        let mut sorted: Vec<&Area> = areas.iter().collect();
+        sorted.sort_by_key(|a| (a.code.as_str().len(), a.code.clone()));
+        self.transaction(|tx| {
+            let mut known: std::collections::HashSet<AreaCode> =
+                tx.db.areas(None)?.into_iter().map(|a| a.code).collect();
+            for a in &sorted {
+                if let Some(parent) = a.code.parent() {
+                    if !known.contains(&parent) {
+                        return Err(StoreError::rejected(
+                            "code",
+                            format!("区划{}的上级{}不存在", a.code, parent),
+                        ));
+                    }
+                }
+                tx.db.upsert_area(a)?;
+                known.insert(a.code.clone());
+            }
+            Ok(sorted.len())
+        })
+    }
+
+    pub fn person(&mut self, id: PersonId) -> Result<Option<Person>> {
+        self.db.person(id)
+    }
+
+    pub fn person_by_id_number(&mut self, id: &IdNumber) -> Result<Option<Person>> {
+        self.db.person_by_id_number(id)
+    }
+
+    pub fn household(&mut self, household_no: &str) -> Result<Vec<Person>> {
+        self.db.household(household_no)
+    }
+
+    pub fn persons(
+        &mut self,
+        filter: &PersonFilter,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        self.db.persons(filter, after, limit)
+    }
+
+    pub fn count_persons(&mut self, filter: &PersonFilter) -> Result<u64> {
+        self.db.count_persons(filter)
+    }
+
+    pub fn each_person(
+        &mut self,
+        filter: &PersonFilter,
+        f: &mut dyn FnMut(Person) -> Result<()>,
+    ) -> Result<()> {
+        self.db.each_person(filter, f)
+    }
+
+    pub fn timeline(&mut self, person: PersonId) -> Result<Vec<Event>> {
+        self.db.events(person)
+    }
+
+    /// Which of these ID numbers are already on the register, looked up in batches.
+    pub fn known_id_numbers(&mut self, ids: &[IdNumber]) -> Result<HashMap<IdNumber, PersonId>> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(500) {
+            found.extend(self.db.known_id_numbers(chunk)?);
+        }
+        Ok(found)
+    }
+
+    pub fn add_person(&mut self, data: PersonData, by: &str, today: Date) -> Result<PersonId> {
+        self.transaction(|tx| tx.add_person(data, by, today))
+    }
+
+    pub fn update_person(
+        &mut self,
+        id: PersonId,
+        data: PersonData,
+        by: &str,
+        today: Date,
+        note: Option<String>,
+    ) -> Result<bool> {
+        self.transaction(|tx| tx.update_person(id, data, by, today, note))
+    }
+
+    pub fn record_event(
+        &mut self,
+        person: PersonId,
+        event: NewEvent,
+        by: &str,
+        today: Date,
+    ) -> Result<Event> {
+        let id = self.transaction(|tx| tx.record_event(person, event, by, today))?;
+        self.db
+            .events(person)?
+            .into_iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| StoreError::NotFound("刚登记的事件".into()))
+    }
+}
+
+/// The register inside one transaction: what an import or a form does step by step.
+pub struct Tx<'a> {
+    db: &'a mut dyn Db,
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+impl Tx<'_> {
+    fn check_area(&mut self, code: &AreaCode, field: &'static str) -> Result<()> {
+        if self.db.areas(Some(code))?.iter().any(|a| &a.code == code) {
+            Ok(())
+        } else {
+            Err(StoreError::rejected(
+                field,
+                format!("区划代码{code}不在区划表中"),
+            ))
+        }
+    }
+
+    pub fn add_person(&mut self, data: PersonData, by: &str, today: Date) -> Result<PersonId> {
+        let errors = data.check(today);
+        if !errors.is_empty() {
+            return Err(StoreError::Rejected(errors));
+        }
+        self.check_area(&data.area_code, "area_code")?;
+        if let Some(id) = &data.id_number {
+            if self.db.person_by_id_number(id)?.is_some() {
+                return Err(StoreError::DuplicateIdNumber(id.masked()));
+            }
+        }
+        let at = now();
+        let id = self.db.insert_person(&new_person(data, None), at)?;
+        self.db
+            .insert_event(id, &event::registration(today, None), at, by)?;
+        Ok(id)
+    }
+
+    /// Writes a person's corrected data and a correction event naming each changed field.
+    /// Returns false when nothing changed.
+    pub fn update_person(
+        &mut self,
+        id: PersonId,
+        data: PersonData,
+        by: &str,
+        today: Date,
+        note: Option<String>,
+    ) -> Result<bool> {
+        let errors = data.check(today);
+        if !errors.is_empty() {
+            return Err(StoreError::Rejected(errors));
+        }
+        let Some(mut person) = self.db.person(id)? else {
+            return Err(StoreError::NotFound(format!("人口记录 {id}")));
+        };
+        if person.data.area_code != data.area_code {
+            self.check_area(&data.area_code, "area_code")?;
+        }
+        if let Some(new_id) = &data.id_number {
+            if person.data.id_number.as_ref() != Some(new_id)
+                && self.db.person_by_id_number(new_id)?.is_some()
+            {
+                return Err(StoreError::DuplicateIdNumber(new_id.masked()));
+            }
+        }
+        let changes = diff(&person, &data);
+        if changes.is_empty() {
+            return Ok(false);
+        }
+        person.data = data;
+        let at = now();
+        self.db.update_person(&person, at)?;
+        let correction = NewEvent {
+            kind: EventKind::Correction,
+            occurred_on: today,
+            detail: renkou_core::EventDetail {
+                changes,
+                note,
+                ..Default::default()
+            },
+        };
+        self.db.insert_event(id, &correction, at, by)?;
+        Ok(true)
+    }
+
+    /// Applies an event by the register's rules, writes the person's new state, the event, and
+    /// whatever it causes elsewhere (the spouse's record, the child's), all in this transaction.
+    pub fn record_event(
+        &mut self,
+        person_id: PersonId,
+        mut ev: NewEvent,
+        by: &str,
+        today: Date,
+    ) -> Result<renkou_core::EventId> {
+        let Some(person) = self.db.person(person_id)? else {
+            return Err(StoreError::NotFound(format!("人口记录 {person_id}")));
+        };
+        if let Some(to) = &ev.detail.to_area_code {
+            self.check_area(to, "to_area_code")?;
+        }
+        let spouse = match (&ev.detail.spouse_id_number, person.spouse_id) {
+            (Some(n), _) => self.db.person_by_id_number(n)?,
+            (None, Some(sid)) if matches!(ev.kind, EventKind::Divorce | EventKind::Death) => {
+                self.db.person(sid)?
+            }
+            _ => None,
+        };
+        if ev.kind == EventKind::Remarriage
+            && spouse.is_none()
+            && ev.detail.spouse_id_number.is_none()
+        {
+            ev.detail.spouse_id = None;
+        }
+        let children = if ev.kind == EventKind::Birth {
+            self.db.children_of(person_id)?
+        } else {
+            0
+        };
+        let outcome = event::apply(&person, ev, spouse.as_ref(), children, today)
+            .map_err(|e| StoreError::Rejected(vec![e]))?;
+        let at = now();
+        let mut ev = outcome.event;
+        for effect in &outcome.side_effects {
+            match effect {
+                SideEffect::Child(data) => {
+                    let child = new_person((**data).clone(), Some(person_id));
+                    let child_id = self.db.insert_person(&child, at)?;
+                    self.db.insert_event(
+                        child_id,
+                        &event::registration(ev.occurred_on, Some("出生登记".into())),
+                        at,
+                        by,
+                    )?;
+                    if let Some(c) = ev.detail.child.as_mut() {
+                        c.child_id = Some(child_id);
+                    }
+                }
+                SideEffect::Marry { spouse }
+                | SideEffect::Divorce { spouse }
+                | SideEffect::Widow { spouse } => {
+                    let Some(mut other) = self.db.person(*spouse)? else {
+                        continue;
+                    };
+                    let before = other.data.marital_status;
+                    match effect {
+                        SideEffect::Marry { .. } => {
+                            other.data.marital_status = if matches!(
+                                before,
+                                renkou_core::MaritalStatus::Divorced
+                                    | renkou_core::MaritalStatus::Widowed
+                            ) {
+                                renkou_core::MaritalStatus::Remarried
+                            } else {
+                                renkou_core::MaritalStatus::FirstMarriage
+                            };
+                            other.spouse_id = Some(person_id);
+                        }
+                        SideEffect::Divorce { .. } => {
+                            other.data.marital_status = renkou_core::MaritalStatus::Divorced
+                        }
+                        _ => other = event::widow(&other),
+                    }
+                    self.db.update_person(&other, at)?;
+                    if let Some(mut mirrored) = event::mirrored(effect, person_id, ev.occurred_on) {
+                        mirrored.detail.changes = vec![FieldChange {
+                            field: "marital_status".into(),
+                            before: before.name_zh().into(),
+                            after: other.data.marital_status.name_zh().into(),
+                        }];
+                        self.db.insert_event(*spouse, &mirrored, at, by)?;
+                    }
+                }
+            }
+        }
+        // Keep the spouse's ID number out of the stored detail once the link is made.
+        if ev.detail.spouse_id.is_some() {
+            ev.detail.spouse_id_number = None;
+        }
+        self.db.update_person(&outcome.person, at)?;
+        self.db.insert_event(person_id, &ev, at, by)
+    }
+
+    /// The bulk path for new people: streams them into the database with a registration event
+    /// each. The caller has validated them; a constraint failure aborts the whole transaction.
+    pub fn add_many(
+        &mut self,
+        people: &mut dyn Iterator<Item = PersonData>,
+        by: &str,
+        today: Date,
+        tick: &mut dyn FnMut(),
+    ) -> Result<u64> {
+        let registered = event::registration(today, Some("批量导入".into()));
+        self.db.bulk_insert(people, &registered, now(), by, tick)
+    }
+
+    pub fn person_by_id_number(&mut self, id: &IdNumber) -> Result<Option<Person>> {
+        self.db.person_by_id_number(id)
+    }
+
+    pub fn person(&mut self, id: PersonId) -> Result<Option<Person>> {
+        self.db.person(id)
+    }
+}
+
+fn new_person(data: PersonData, mother_id: Option<PersonId>) -> Person {
+    Person {
+        id: PersonId(0),
+        data,
+        status: PersonStatus::Active,
+        death_date: None,
+        spouse_id: None,
+        mother_id,
+        pregnant: false,
+        contraception: None,
+    }
+}
+
+/// The fields a correction changes, by their file column, as export would write them.
+fn diff(person: &Person, data: &PersonData) -> Vec<FieldChange> {
+    let before = person_to_row(person);
+    let mut after_person = person.clone();
+    after_person.data = data.clone();
+    let after = person_to_row(&after_person);
+    PERSON_COLUMNS
+        .iter()
+        .zip(before.into_iter().zip(after))
+        .filter(|(_, (b, a))| b != a)
+        .map(|(c, (b, a))| FieldChange {
+            field: c.key.to_string(),
+            before: b,
+            after: a,
+        })
+        .collect()
+}

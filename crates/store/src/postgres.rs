@@ -1,0 +1,519 @@
+//! PostgreSQL: for deployments past one machine's SQLite. Bulk loads use binary COPY.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls, Row, Statement};
+use renkou_core::{
+    Area, AreaCode, Event, EventDetail, EventId, EventKind, IdNumber, NewEvent, Person, PersonData,
+    PersonId,
+};
+
+use crate::db::Db;
+use crate::row::{PERSON_COLUMNS, PersonRow, RawPerson, filter_clause};
+use crate::{PersonFilter, Result, StoreError};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "register",
+    include_str!("../migrations/postgres/0001_register.sql"),
+)];
+
+/// Any number will do, as long as it is the same for every renkou process on the database.
+const MIGRATION_LOCK: i64 = 0x72656e6b6f75;
+
+pub(crate) struct PgDb {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+impl PgDb {
+    pub fn open(url: &str) -> Result<Self> {
+        let client = Client::connect(url, NoTls).map_err(|e| StoreError::Open {
+            url: redact(url),
+            reason: e.to_string(),
+        })?;
+        let mut db = PgDb {
+            client,
+            statements: HashMap::new(),
+        };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        // Two processes starting at once must not both run a migration.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+        )?;
+        for (version, name, sql) in MIGRATIONS {
+            let done = tx.query_opt(
+                "SELECT 1 FROM schema_migrations WHERE version = $1",
+                &[version],
+            )?;
+            if done.is_none() {
+                tx.batch_execute(sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())",
+                    &[version, name],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn stmt(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+/// A URL with its password, if any, replaced: it ends up in error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn raw_person(r: &Row) -> Result<RawPerson> {
+    Ok(RawPerson {
+        id: r.try_get(0)?,
+        id_number: r.try_get(1)?,
+        name: r.try_get(2)?,
+        sex: r.try_get(3)?,
+        birth_date: r.try_get(4)?,
+        ethnicity: r.try_get(5)?,
+        marital_status: r.try_get(6)?,
+        education: r.try_get(7)?,
+        phone: r.try_get(8)?,
+        household_no: r.try_get(9)?,
+        relation: r.try_get(10)?,
+        population_type: r.try_get(11)?,
+        registered_place_code: r.try_get(12)?,
+        registered_place_text: r.try_get(13)?,
+        area_code: r.try_get(14)?,
+        address: r.try_get(15)?,
+        arrival_date: r.try_get(16)?,
+        leaving_date: r.try_get(17)?,
+        origin_or_destination: r.try_get(18)?,
+        status: r.try_get(19)?,
+        death_date: r.try_get(20)?,
+        spouse_id: r.try_get(21)?,
+        mother_id: r.try_get(22)?,
+        pregnant: r.try_get(23)?,
+        contraception: r.try_get(24)?,
+    })
+}
+
+fn person_params(p: &PersonRow) -> [Param<'_>; 25] {
+    [
+        &p.id,
+        &p.id_number,
+        &p.name,
+        &p.sex,
+        &p.birth_date,
+        &p.ethnicity,
+        &p.marital_status,
+        &p.education,
+        &p.phone,
+        &p.household_no,
+        &p.relation,
+        &p.population_type,
+        &p.registered_place_code,
+        &p.registered_place_text,
+        &p.area_code,
+        &p.address,
+        &p.arrival_date,
+        &p.leaving_date,
+        &p.origin_or_destination,
+        &p.status,
+        &p.death_date,
+        &p.spouse_id,
+        &p.mother_id,
+        &p.pregnant,
+        &p.contraception,
+    ]
+}
+
+fn ph(n: usize) -> String {
+    format!("${n}")
+}
+
+fn detail_value(e: &NewEvent) -> Result<serde_json::Value> {
+    serde_json::to_value(&e.detail).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+impl Db for PgDb {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.client.batch_execute("BEGIN")?;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.client.batch_execute("COMMIT")?;
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        self.client.batch_execute("ROLLBACK")?;
+        Ok(())
+    }
+
+    fn upsert_area(&mut self, a: &Area) -> Result<()> {
+        let s = self.stmt(
+            "INSERT INTO areas (code, name, level, parent) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+        )?;
+        let parent = a.code.parent().map(|p| p.to_string());
+        self.client
+            .execute(&s, &[&a.code.as_str(), &a.name, &a.level().key(), &parent])?;
+        Ok(())
+    }
+
+    fn areas(&mut self, under: Option<&AreaCode>) -> Result<Vec<Area>> {
+        let (lo, hi) = match under {
+            Some(c) => (c.to_string(), crate::prefix_end(c)),
+            None => (String::new(), "~".to_string()),
+        };
+        let s =
+            self.stmt("SELECT code, name FROM areas WHERE code >= $1 AND code < $2 ORDER BY code")?;
+        self.client
+            .query(&s, &[&lo, &hi])?
+            .iter()
+            .map(|r| {
+                let code: String = r.try_get(0)?;
+                let code = AreaCode::parse(&code)
+                    .map_err(|e| StoreError::Database(format!("区划 {code}: {e}")))?;
+                Ok(Area {
+                    code,
+                    name: r.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+
+    fn person(&mut self, id: PersonId) -> Result<Option<Person>> {
+        let s = self.stmt(&format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"
+        ))?;
+        self.client
+            .query_opt(&s, &[&id.0])?
+            .map(|r| raw_person(&r)?.into_person())
+            .transpose()
+    }
+
+    fn person_by_id_number(&mut self, id: &IdNumber) -> Result<Option<Person>> {
+        let s = self.stmt(&format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE id_number = $1"
+        ))?;
+        self.client
+            .query_opt(&s, &[&id.as_str()])?
+            .map(|r| raw_person(&r)?.into_person())
+            .transpose()
+    }
+
+    fn known_id_numbers(&mut self, ids: &[IdNumber]) -> Result<Vec<(IdNumber, PersonId)>> {
+        let texts: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+        let s = self.stmt("SELECT id_number, id FROM persons WHERE id_number = ANY($1)")?;
+        self.client
+            .query(&s, &[&texts])?
+            .iter()
+            .map(|r| {
+                let n: String = r.try_get(0)?;
+                let id = IdNumber::parse(&n).map_err(|e| StoreError::Database(e.to_string()))?;
+                Ok((id, PersonId(r.try_get(1)?)))
+            })
+            .collect()
+    }
+
+    fn insert_person(&mut self, person: &Person, at: Timestamp) -> Result<PersonId> {
+        let mut row = PersonRow::from_person(person);
+        row.id = self
+            .client
+            .query_one("SELECT nextval('persons_id_seq')", &[])?
+            .try_get(0)?;
+        let marks: Vec<String> = (1..=26).map(ph).collect();
+        let s = self.stmt(&format!(
+            "INSERT INTO persons ({PERSON_COLUMNS}, updated_at) VALUES ({})",
+            marks.join(", ")
+        ))?;
+        let mut values: Vec<Param<'_>> = person_params(&row).to_vec();
+        values.push(&at);
+        self.client.execute(&s, &values)?;
+        Ok(PersonId(row.id))
+    }
+
+    fn update_person(&mut self, person: &Person, at: Timestamp) -> Result<()> {
+        let row = PersonRow::from_person(person);
+        let sets: Vec<String> = PERSON_COLUMNS
+            .split(", ")
+            .skip(1)
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ${}", i + 2))
+            .collect();
+        let s = self.stmt(&format!(
+            "UPDATE persons SET {}, updated_at = $26 WHERE id = $1",
+            sets.join(", ")
+        ))?;
+        let mut values: Vec<Param<'_>> = person_params(&row).to_vec();
+        values.push(&at);
+        self.client.execute(&s, &values)?;
+        Ok(())
+    }
+
+    fn children_of(&mut self, mother: PersonId) -> Result<u32> {
+        let s = self.stmt("SELECT count(*) FROM persons WHERE mother_id = $1")?;
+        let n: i64 = self.client.query_one(&s, &[&mother.0])?.try_get(0)?;
+        Ok(n as u32)
+    }
+
+    fn household(&mut self, household_no: &str) -> Result<Vec<Person>> {
+        let s = self.stmt(&format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE household_no = $1 ORDER BY id"
+        ))?;
+        self.client
+            .query(&s, &[&household_no])?
+            .iter()
+            .map(|r| raw_person(r)?.into_person())
+            .collect()
+    }
+
+    fn persons(
+        &mut self,
+        filter: &PersonFilter,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        let (clause, values) = filter_clause(filter, 1, ph);
+        let after = after.map_or(0, |a| a.0);
+        let limit = i64::from(limit);
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} AND id > ${} ORDER BY id LIMIT ${}",
+            values.len() + 1,
+            values.len() + 2
+        );
+        let s = self.stmt(&sql)?;
+        let mut params: Vec<Param<'_>> = values.iter().map(|v| v as Param<'_>).collect();
+        params.push(&after);
+        params.push(&limit);
+        self.client
+            .query(&s, &params)?
+            .iter()
+            .map(|r| raw_person(r)?.into_person())
+            .collect()
+    }
+
+    fn count_persons(&mut self, filter: &PersonFilter) -> Result<u64> {
+        let (clause, values) = filter_clause(filter, 1, ph);
+        let s = self.stmt(&format!("SELECT count(*) FROM persons WHERE {clause}"))?;
+        let params: Vec<Param<'_>> = values.iter().map(|v| v as Param<'_>).collect();
+        let n: i64 = self.client.query_one(&s, &params)?.try_get(0)?;
+        Ok(n as u64)
+    }
+
+    fn each_person(
+        &mut self,
+        filter: &PersonFilter,
+        f: &mut dyn FnMut(Person) -> Result<()>,
+    ) -> Result<()> {
+        let (clause, values) = filter_clause(filter, 1, ph);
+        let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} ORDER BY id");
+        // query_raw streams rows off the socket as they arrive.
+        let mut rows = self.client.query_raw(&sql, values.iter())?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next()? {
+            f(raw_person(&r)?.into_person()?)?;
+        }
+        Ok(())
+    }
+
+    fn insert_event(
+        &mut self,
+        person: PersonId,
+        e: &NewEvent,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<EventId> {
+        let s = self.stmt(
+            "INSERT INTO events (person_id, kind, occurred_on, recorded_at, recorded_by, detail)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )?;
+        let detail = detail_value(e)?;
+        let id: i64 = self
+            .client
+            .query_one(
+                &s,
+                &[&person.0, &e.kind.code(), &e.occurred_on, &at, &by, &detail],
+            )?
+            .try_get(0)?;
+        Ok(EventId(id))
+    }
+
+    fn events(&mut self, person: PersonId) -> Result<Vec<Event>> {
+        let s = self.stmt(
+            "SELECT id, kind, occurred_on, recorded_at, recorded_by, detail FROM events WHERE person_id = $1 ORDER BY occurred_on, id",
+        )?;
+        self.client
+            .query(&s, &[&person.0])?
+            .iter()
+            .map(|r| {
+                let id: i64 = r.try_get(0)?;
+                let bad =
+                    |e: &dyn std::fmt::Display| StoreError::Database(format!("事件 {id}: {e}"));
+                let kind: String = r.try_get(1)?;
+                let detail: serde_json::Value = r.try_get(5)?;
+                Ok(Event {
+                    id: EventId(id),
+                    person_id: person,
+                    kind: EventKind::parse(&kind).map_err(|e| bad(&e))?,
+                    occurred_on: r.try_get(2)?,
+                    recorded_at: r.try_get(3)?,
+                    recorded_by: r.try_get(4)?,
+                    detail: serde_json::from_value::<EventDetail>(detail).map_err(|e| bad(&e))?,
+                })
+            })
+            .collect()
+    }
+
+    fn bulk_insert(
+        &mut self,
+        people: &mut dyn Iterator<Item = PersonData>,
+        registered: &NewEvent,
+        at: Timestamp,
+        by: &str,
+        tick: &mut dyn FnMut(),
+    ) -> Result<u64> {
+        // Other writers wait until this import commits, so every id above `before` is ours.
+        self.client
+            .batch_execute("LOCK TABLE persons IN SHARE ROW EXCLUSIVE MODE")?;
+        let before: i64 = self
+            .client
+            .query_one("SELECT coalesce(max(id), 0) FROM persons", &[])?
+            .try_get(0)?;
+        // Into an empty register, build the secondary indexes once at the end (a sort), not
+        // row by row; their definitions are read back so they stay what the migrations made.
+        let rebuild: Vec<(String, String)> = if before == 0 {
+            let list: Vec<(String, String)> = self
+                .client
+                .query(
+                    "SELECT c.relname, pg_get_indexdef(i.indexrelid)
+                       FROM pg_index i
+                       JOIN pg_class c ON c.oid = i.indexrelid
+                       JOIN pg_class t ON t.oid = i.indrelid
+                       JOIN pg_namespace n ON n.oid = t.relnamespace
+                      WHERE n.nspname = current_schema() AND t.relname IN ('persons', 'events')
+                        AND NOT i.indisprimary",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_>>()?;
+            for (name, _) in &list {
+                self.client
+                    .batch_execute(&format!("DROP INDEX \"{name}\""))?;
+            }
+            list
+        } else {
+            Vec::new()
+        };
+        let columns: Vec<&str> = PERSON_COLUMNS.split(", ").skip(1).collect();
+        let sink = self.client.copy_in(&format!(
+            "COPY persons ({}, updated_at) FROM STDIN BINARY",
+            columns.join(", ")
+        ))?;
+        let types = [
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::DATE,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::DATE,
+            Type::DATE,
+            Type::TEXT,
+            Type::TEXT,
+            Type::DATE,
+            Type::INT8,
+            Type::INT8,
+            Type::BOOL,
+            Type::TEXT,
+            Type::TIMESTAMPTZ,
+        ];
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        let mut count = 0u64;
+        for data in people {
+            let row = PersonRow::from_person(&crate::new_person(data, None));
+            let mut values: Vec<Param<'_>> = person_params(&row)[1..].to_vec();
+            values.push(&at);
+            writer.write(&values)?;
+            count += 1;
+            tick();
+        }
+        writer.finish()?;
+        let detail = detail_value(registered)?;
+        self.client.execute(
+            "INSERT INTO events (person_id, kind, occurred_on, recorded_at, recorded_by, detail)
+             SELECT id, $1, $2, $3, $4, $5 FROM persons WHERE id > $6 ORDER BY id",
+            &[
+                &registered.kind.code(),
+                &registered.occurred_on,
+                &at,
+                &by,
+                &detail,
+                &before,
+            ],
+        )?;
+        for (_, sql) in &rebuild {
+            self.client.batch_execute(sql)?;
+        }
+        self.statements.clear();
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            super::redact("postgres://renkou:s3cret@db:5432/r"),
+            "postgres://renkou:***@db:5432/r"
+        );
+        assert_eq!(
+            super::redact("postgres://localhost/r"),
+            "postgres://localhost/r"
+        );
+    }
+}

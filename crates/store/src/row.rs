@@ -1,0 +1,213 @@
+//! A person as a database row: codes as text, dates as dates. Both backends read and write this
+//! shape, so the mapping between the domain and the columns is written once.
+
+use jiff::civil::Date;
+use renkou_core::{
+    AreaCode, ContraceptionMethod, Education, Ethnicity, HouseholdNo, IdNumber, MaritalStatus,
+    Person, PersonData, PersonId, PersonName, PersonStatus, Phone, Place, PopulationType, Relation,
+    Sex,
+};
+
+use crate::{Result, StoreError};
+
+/// The person columns, in the order every SELECT and INSERT uses.
+pub(crate) const PERSON_COLUMNS: &str = "id, id_number, name, sex, birth_date, ethnicity, \
+    marital_status, education, phone, household_no, relation, population_type, \
+    registered_place_code, registered_place_text, area_code, address, arrival_date, leaving_date, \
+    origin_or_destination, status, death_date, spouse_id, mother_id, pregnant, contraception";
+
+#[derive(Debug, Clone)]
+pub(crate) struct PersonRow {
+    pub id: i64,
+    pub id_number: Option<String>,
+    pub name: String,
+    pub sex: &'static str,
+    pub birth_date: Date,
+    pub ethnicity: &'static str,
+    pub marital_status: &'static str,
+    pub education: Option<&'static str>,
+    pub phone: Option<String>,
+    pub household_no: String,
+    pub relation: &'static str,
+    pub population_type: &'static str,
+    pub registered_place_code: Option<String>,
+    pub registered_place_text: Option<String>,
+    pub area_code: String,
+    pub address: Option<String>,
+    pub arrival_date: Option<Date>,
+    pub leaving_date: Option<Date>,
+    pub origin_or_destination: Option<String>,
+    pub status: &'static str,
+    pub death_date: Option<Date>,
+    pub spouse_id: Option<i64>,
+    pub mother_id: Option<i64>,
+    pub pregnant: bool,
+    pub contraception: Option<&'static str>,
+}
+
+impl PersonRow {
+    pub fn from_person(p: &Person) -> Self {
+        let d = &p.data;
+        PersonRow {
+            id: p.id.0,
+            id_number: d.id_number.map(|i| i.to_string()),
+            name: d.name.as_str().to_string(),
+            sex: d.sex.code(),
+            birth_date: d.birth_date,
+            ethnicity: d.ethnicity.code(),
+            marital_status: d.marital_status.code(),
+            education: d.education.map(|e| e.code()),
+            phone: d.phone.as_ref().map(|p| p.to_string()),
+            household_no: d.household_no.as_str().to_string(),
+            relation: d.relation.code(),
+            population_type: d.population_type.code(),
+            registered_place_code: d.registered_place.as_ref().and_then(|p| p.code.clone()),
+            registered_place_text: d.registered_place.as_ref().and_then(|p| p.text.clone()),
+            area_code: d.area_code.to_string(),
+            address: d.address.clone(),
+            arrival_date: d.arrival_date,
+            leaving_date: d.leaving_date,
+            origin_or_destination: d.origin_or_destination.clone(),
+            status: p.status.key(),
+            death_date: p.death_date,
+            spouse_id: p.spouse_id.map(|i| i.0),
+            mother_id: p.mother_id.map(|i| i.0),
+            pregnant: p.pregnant,
+            contraception: p.contraception.map(|c| c.code()),
+        }
+    }
+}
+
+/// A row as read back, before its codes are checked.
+pub(crate) struct RawPerson {
+    pub id: i64,
+    pub id_number: Option<String>,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: Date,
+    pub ethnicity: String,
+    pub marital_status: String,
+    pub education: Option<String>,
+    pub phone: Option<String>,
+    pub household_no: String,
+    pub relation: String,
+    pub population_type: String,
+    pub registered_place_code: Option<String>,
+    pub registered_place_text: Option<String>,
+    pub area_code: String,
+    pub address: Option<String>,
+    pub arrival_date: Option<Date>,
+    pub leaving_date: Option<Date>,
+    pub origin_or_destination: Option<String>,
+    pub status: String,
+    pub death_date: Option<Date>,
+    pub spouse_id: Option<i64>,
+    pub mother_id: Option<i64>,
+    pub pregnant: bool,
+    pub contraception: Option<String>,
+}
+
+fn corrupt(id: i64, what: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(format!("人口记录 {id} 的数据无法读取：{what}"))
+}
+
+impl RawPerson {
+    pub fn into_person(self) -> Result<Person> {
+        let id = self.id;
+        let c = |e: &dyn std::fmt::Display| corrupt(id, e);
+        let data = PersonData {
+            id_number: self
+                .id_number
+                .as_deref()
+                .map(IdNumber::parse)
+                .transpose()
+                .map_err(|e| c(&e))?,
+            name: PersonName::parse(&self.name).map_err(|e| c(&e))?,
+            sex: Sex::parse(&self.sex).map_err(|e| c(&e))?,
+            birth_date: self.birth_date,
+            ethnicity: Ethnicity::parse(&self.ethnicity).map_err(|e| c(&e))?,
+            marital_status: MaritalStatus::parse(&self.marital_status).map_err(|e| c(&e))?,
+            education: self
+                .education
+                .as_deref()
+                .map(Education::parse)
+                .transpose()
+                .map_err(|e| c(&e))?,
+            phone: self
+                .phone
+                .as_deref()
+                .map(Phone::parse)
+                .transpose()
+                .map_err(|e| c(&e))?,
+            household_no: HouseholdNo::parse(&self.household_no).map_err(|e| c(&e))?,
+            relation: Relation::parse(&self.relation).map_err(|e| c(&e))?,
+            population_type: PopulationType::parse(&self.population_type).map_err(|e| c(&e))?,
+            registered_place: (self.registered_place_code.is_some()
+                || self.registered_place_text.is_some())
+            .then(|| Place {
+                code: self.registered_place_code,
+                text: self.registered_place_text,
+            }),
+            area_code: AreaCode::parse(&self.area_code).map_err(|e| c(&e))?,
+            address: self.address,
+            arrival_date: self.arrival_date,
+            leaving_date: self.leaving_date,
+            origin_or_destination: self.origin_or_destination,
+        };
+        Ok(Person {
+            id: PersonId(id),
+            data,
+            status: PersonStatus::from_key(&self.status).ok_or_else(|| c(&self.status))?,
+            death_date: self.death_date,
+            spouse_id: self.spouse_id.map(PersonId),
+            mother_id: self.mother_id.map(PersonId),
+            pregnant: self.pregnant,
+            contraception: self
+                .contraception
+                .as_deref()
+                .map(ContraceptionMethod::parse)
+                .transpose()
+                .map_err(|e| c(&e))?,
+        })
+    }
+}
+
+/// The WHERE clause of a person filter, with its text parameters; `ph(n)` writes the n-th
+/// placeholder in the backend's style (? or $n).
+pub(crate) fn filter_clause(
+    f: &crate::PersonFilter,
+    first: usize,
+    ph: fn(usize) -> String,
+) -> (String, Vec<String>) {
+    let mut parts = Vec::new();
+    let mut values = Vec::new();
+    let mut push = |sql: &str, v: String, parts: &mut Vec<String>| {
+        values.push(v);
+        parts.push(sql.replace("{}", &ph(first + values.len() - 1)));
+    };
+    if let Some(area) = &f.area {
+        push("area_code >= {}", area.to_string(), &mut parts);
+        push("area_code < {}", crate::prefix_end(area), &mut parts);
+    }
+    if let Some(t) = f.population_type {
+        push("population_type = {}", t.code().to_string(), &mut parts);
+    }
+    if let Some(s) = f.sex {
+        push("sex = {}", s.code().to_string(), &mut parts);
+    }
+    match (f.status, f.all_statuses) {
+        (Some(s), _) => push("status = {}", s.key().to_string(), &mut parts),
+        (None, false) => push(
+            "status = {}",
+            PersonStatus::Active.key().to_string(),
+            &mut parts,
+        ),
+        (None, true) => {}
+    }
+    let clause = if parts.is_empty() {
+        "TRUE".to_string()
+    } else {
+        parts.join(" AND ")
+    };
+    (clause, values)
+}

@@ -1,0 +1,457 @@
+//! SQLite: the default backend, one file beside the binary. WAL, synchronous=FULL, one writer.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use renkou_core::{
+    Area, AreaCode, Event, EventDetail, EventId, EventKind, IdNumber, NewEvent, Person, PersonData,
+    PersonId,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+use crate::db::Db;
+use crate::row::{PERSON_COLUMNS, PersonRow, RawPerson, filter_clause};
+use crate::{PersonFilter, Result, StoreError};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "register",
+    include_str!("../migrations/sqlite/0001_register.sql"),
+)];
+
+pub(crate) struct SqliteDb {
+    conn: Connection,
+}
+
+impl SqliteDb {
+    pub fn open(path: &str) -> Result<Self> {
+        let open_err = |e: rusqlite::Error| StoreError::Open {
+            url: path.to_string(),
+            reason: e.to_string(),
+        };
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            if !dir.exists() {
+                return Err(StoreError::Open {
+                    url: path.to_string(),
+                    reason: format!("目录 {} 不存在", dir.display()),
+                });
+            }
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 10000;
+             PRAGMA cache_size = -65536;
+             PRAGMA temp_store = MEMORY;",
+        )
+        .map_err(open_err)?;
+        let mut db = SqliteDb { conn };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        self.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )?;
+        for (version, name, sql) in MIGRATIONS {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let done: Option<i64> = tx
+                .query_row(
+                    "SELECT version FROM schema_migrations WHERE version = ?1",
+                    [version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if done.is_none() {
+                tx.execute_batch(sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                    params![version, name, Timestamp::now().to_string()],
+                )?;
+            }
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+fn raw_person(r: &Row<'_>) -> rusqlite::Result<RawPerson> {
+    Ok(RawPerson {
+        id: r.get(0)?,
+        id_number: r.get(1)?,
+        name: r.get(2)?,
+        sex: r.get(3)?,
+        birth_date: r.get(4)?,
+        ethnicity: r.get(5)?,
+        marital_status: r.get(6)?,
+        education: r.get(7)?,
+        phone: r.get(8)?,
+        household_no: r.get(9)?,
+        relation: r.get(10)?,
+        population_type: r.get(11)?,
+        registered_place_code: r.get(12)?,
+        registered_place_text: r.get(13)?,
+        area_code: r.get(14)?,
+        address: r.get(15)?,
+        arrival_date: r.get(16)?,
+        leaving_date: r.get(17)?,
+        origin_or_destination: r.get(18)?,
+        status: r.get(19)?,
+        death_date: r.get(20)?,
+        spouse_id: r.get(21)?,
+        mother_id: r.get(22)?,
+        pregnant: r.get(23)?,
+        contraception: r.get(24)?,
+    })
+}
+
+fn person_params(p: &PersonRow) -> [&dyn rusqlite::ToSql; 25] {
+    [
+        &p.id,
+        &p.id_number,
+        &p.name,
+        &p.sex,
+        &p.birth_date,
+        &p.ethnicity,
+        &p.marital_status,
+        &p.education,
+        &p.phone,
+        &p.household_no,
+        &p.relation,
+        &p.population_type,
+        &p.registered_place_code,
+        &p.registered_place_text,
+        &p.area_code,
+        &p.address,
+        &p.arrival_date,
+        &p.leaving_date,
+        &p.origin_or_destination,
+        &p.status,
+        &p.death_date,
+        &p.spouse_id,
+        &p.mother_id,
+        &p.pregnant,
+        &p.contraception,
+    ]
+}
+
+fn insert_sql() -> String {
+    let marks: Vec<String> = (1..=25).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO persons ({PERSON_COLUMNS}, updated_at) VALUES ({}, ?26)",
+        marks.join(", ")
+    )
+}
+
+fn detail_json(e: &NewEvent) -> Result<String> {
+    serde_json::to_string(&e.detail).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+fn ph(n: usize) -> String {
+    format!("?{n}")
+}
+
+impl Db for SqliteDb {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        // IMMEDIATE: take the write lock now, so a long import cannot fail half-way on a busy lock.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+
+    fn upsert_area(&mut self, a: &Area) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO areas (code, name, level, parent) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )?
+            .execute(params![
+                a.code.as_str(),
+                a.name,
+                a.level().key(),
+                a.code.parent().map(|p| p.to_string())
+            ])?;
+        Ok(())
+    }
+
+    fn areas(&mut self, under: Option<&AreaCode>) -> Result<Vec<Area>> {
+        let (lo, hi) = match under {
+            Some(c) => (c.to_string(), crate::prefix_end(c)),
+            None => (String::new(), "~".to_string()),
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT code, name FROM areas WHERE code >= ?1 AND code < ?2 ORDER BY code",
+        )?;
+        let rows = stmt.query_map(params![lo, hi], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|r| {
+            let (code, name) = r?;
+            let code = AreaCode::parse(&code)
+                .map_err(|e| StoreError::Database(format!("区划 {code}: {e}")))?;
+            Ok(Area { code, name })
+        })
+        .collect()
+    }
+
+    fn person(&mut self, id: PersonId) -> Result<Option<Person>> {
+        let raw = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?1"
+            ))?
+            .query_row([id.0], raw_person)
+            .optional()?;
+        raw.map(RawPerson::into_person).transpose()
+    }
+
+    fn person_by_id_number(&mut self, id: &IdNumber) -> Result<Option<Person>> {
+        let raw = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {PERSON_COLUMNS} FROM persons WHERE id_number = ?1"
+            ))?
+            .query_row([id.as_str()], raw_person)
+            .optional()?;
+        raw.map(RawPerson::into_person).transpose()
+    }
+
+    fn known_id_numbers(&mut self, ids: &[IdNumber]) -> Result<Vec<(IdNumber, PersonId)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM persons WHERE id_number = ?1")?;
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some(pid) = stmt
+                .query_row([id.as_str()], |r| r.get::<_, i64>(0))
+                .optional()?
+            {
+                found.push((*id, PersonId(pid)));
+            }
+        }
+        Ok(found)
+    }
+
+    fn insert_person(&mut self, person: &Person, at: Timestamp) -> Result<PersonId> {
+        let mut row = PersonRow::from_person(person);
+        row.id = self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) + 1 FROM persons", [], |r| {
+                r.get(0)
+            })?;
+        let at = at.to_string();
+        let mut values: Vec<&dyn rusqlite::ToSql> = person_params(&row).to_vec();
+        values.push(&at);
+        self.conn
+            .prepare_cached(&insert_sql())?
+            .execute(values.as_slice())?;
+        Ok(PersonId(row.id))
+    }
+
+    fn update_person(&mut self, person: &Person, at: Timestamp) -> Result<()> {
+        let row = PersonRow::from_person(person);
+        let sets: Vec<String> = PERSON_COLUMNS
+            .split(", ")
+            .skip(1)
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ?{}", i + 2))
+            .collect();
+        let sql = format!(
+            "UPDATE persons SET {}, updated_at = ?26 WHERE id = ?1",
+            sets.join(", ")
+        );
+        let at = at.to_string();
+        let mut values: Vec<&dyn rusqlite::ToSql> = person_params(&row).to_vec();
+        values.push(&at);
+        self.conn.prepare_cached(&sql)?.execute(values.as_slice())?;
+        Ok(())
+    }
+
+    fn children_of(&mut self, mother: PersonId) -> Result<u32> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) FROM persons WHERE mother_id = ?1")?
+            .query_row([mother.0], |r| r.get(0))?)
+    }
+
+    fn household(&mut self, household_no: &str) -> Result<Vec<Person>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE household_no = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([household_no], raw_person)?;
+        rows.map(|r| r?.into_person()).collect()
+    }
+
+    fn persons(
+        &mut self,
+        filter: &PersonFilter,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        let (clause, mut values) = filter_clause(filter, 1, ph);
+        let n = values.len();
+        values.push(after.map_or(0, |a| a.0).to_string());
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} AND id > CAST(?{} AS INTEGER) ORDER BY id LIMIT {limit}",
+            n + 1
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(values.iter()), raw_person)?;
+        rows.map(|r| r?.into_person()).collect()
+    }
+
+    fn count_persons(&mut self, filter: &PersonFilter) -> Result<u64> {
+        let (clause, values) = filter_clause(filter, 1, ph);
+        let sql = format!("SELECT count(*) FROM persons WHERE {clause}");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(values.iter()), |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    fn each_person(
+        &mut self,
+        filter: &PersonFilter,
+        f: &mut dyn FnMut(Person) -> Result<()>,
+    ) -> Result<()> {
+        let (clause, values) = filter_clause(filter, 1, ph);
+        let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(values.iter()))?;
+        while let Some(r) = rows.next()? {
+            f(raw_person(r)?.into_person()?)?;
+        }
+        Ok(())
+    }
+
+    fn insert_event(
+        &mut self,
+        person: PersonId,
+        e: &NewEvent,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<EventId> {
+        self.conn
+            .prepare_cached("INSERT INTO events (person_id, kind, occurred_on, recorded_at, recorded_by, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+            .execute(params![person.0, e.kind.code(), e.occurred_on, at.to_string(), by, detail_json(e)?])?;
+        Ok(EventId(self.conn.last_insert_rowid()))
+    }
+
+    fn events(&mut self, person: PersonId) -> Result<Vec<Event>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, kind, occurred_on, recorded_at, recorded_by, detail FROM events WHERE person_id = ?1 ORDER BY occurred_on, id",
+        )?;
+        let rows = stmt.query_map([person.0], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (id, kind, occurred_on, recorded_at, recorded_by, detail) = r?;
+            let bad = |e: &dyn std::fmt::Display| StoreError::Database(format!("事件 {id}: {e}"));
+            Ok(Event {
+                id: EventId(id),
+                person_id: person,
+                kind: EventKind::parse(&kind).map_err(|e| bad(&e))?,
+                occurred_on,
+                recorded_at: recorded_at.parse().map_err(|e| bad(&e))?,
+                recorded_by,
+                detail: serde_json::from_str::<EventDetail>(&detail).map_err(|e| bad(&e))?,
+            })
+        })
+        .collect()
+    }
+
+    fn bulk_insert(
+        &mut self,
+        people: &mut dyn Iterator<Item = PersonData>,
+        registered: &NewEvent,
+        at: Timestamp,
+        by: &str,
+        tick: &mut dyn FnMut(),
+    ) -> Result<u64> {
+        let first_id: i64 =
+            self.conn
+                .query_row("SELECT coalesce(max(id), 0) + 1 FROM persons", [], |r| {
+                    r.get(0)
+                })?;
+        // Loading into an empty register: build the indexes once at the end (a sort) rather
+        // than row by row. Index DDL is read back from the schema, so it stays what the
+        // migrations made. All of it is inside the caller's transaction.
+        let rebuild: Vec<(String, String)> = if first_id == 1 {
+            let mut stmt = self.conn.prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('persons', 'events') AND sql IS NOT NULL",
+            )?;
+            let list = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            drop(stmt);
+            for (name, _) in &list {
+                self.conn.execute_batch(&format!("DROP INDEX {name}"))?;
+            }
+            list
+        } else {
+            Vec::new()
+        };
+        let at_text = at.to_string();
+        let mut next = first_id;
+        {
+            let mut stmt = self.conn.prepare_cached(&insert_sql())?;
+            for data in people {
+                let mut p = crate::new_person(data, None);
+                p.id = PersonId(next);
+                let row = PersonRow::from_person(&p);
+                let mut values: Vec<&dyn rusqlite::ToSql> = person_params(&row).to_vec();
+                values.push(&at_text);
+                stmt.execute(values.as_slice())?;
+                next += 1;
+                tick();
+            }
+        }
+        self.conn.execute(
+            "INSERT INTO events (person_id, kind, occurred_on, recorded_at, recorded_by, detail)
+             SELECT id, ?1, ?2, ?3, ?4, ?5 FROM persons WHERE id >= ?6 ORDER BY id",
+            params![
+                registered.kind.code(),
+                registered.occurred_on,
+                at_text,
+                by,
+                detail_json(registered)?,
+                first_id
+            ],
+        )?;
+        for (_, sql) in &rebuild {
+            self.conn.execute_batch(sql)?;
+        }
+        Ok((next - first_id) as u64)
+    }
+}
