@@ -256,13 +256,13 @@ pub fn apply(
                 .ok_or_else(|| err("child_sex", "请填写子女性别"))?;
             let name = PersonName::parse(child.name.as_deref().unwrap_or("新生儿"))
                 .map_err(|e| err("child_name", e))?;
-            if let Some(w) = child.birth_weight_g {
-                if !(300..=7000).contains(&w) {
-                    return Err(err(
-                        "birth_weight_g",
-                        format!("出生体重{w}克不在300–7000克之间"),
-                    ));
-                }
+            if let Some(w) = child.birth_weight_g
+                && !(300..=7000).contains(&w)
+            {
+                return Err(err(
+                    "birth_weight_g",
+                    format!("出生体重{w}克不在300–7000克之间"),
+                ));
             }
             let order = child.birth_order.unwrap_or((children + 1).min(255) as u8);
             if order == 0 {

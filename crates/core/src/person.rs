@@ -293,10 +293,10 @@ impl PersonData {
                 }
             }
         }
-        if let Some(a) = &self.address {
-            if a.chars().count() > 200 {
-                errors.push(FieldError::new("address", "居住地址最多200个字"));
-            }
+        if let Some(a) = &self.address
+            && a.chars().count() > 200
+        {
+            errors.push(FieldError::new("address", "居住地址最多200个字"));
         }
         errors
     }

@@ -416,7 +416,7 @@ pub fn event_from_row(map: &HeaderMap, row: &[String]) -> Result<EventRow, Vec<F
     if !errors.is_empty() {
         return Err(errors);
     }
-    let child = (kind == EventKind::Birth).then(|| ChildBirth {
+    let child = (kind == EventKind::Birth).then_some(ChildBirth {
         name: child_name,
         sex: child_sex,
         birth_weight_g,

@@ -160,13 +160,13 @@ impl Store {
             let mut known: std::collections::HashSet<AreaCode> =
                 tx.db.areas(None)?.into_iter().map(|a| a.code).collect();
             for a in &sorted {
-                if let Some(parent) = a.code.parent() {
-                    if !known.contains(&parent) {
-                        return Err(StoreError::rejected(
-                            "code",
-                            format!("区划{}的上级{}不存在", a.code, parent),
-                        ));
-                    }
+                if let Some(parent) = a.code.parent()
+                    && !known.contains(&parent)
+                {
+                    return Err(StoreError::rejected(
+                        "code",
+                        format!("区划{}的上级{}不存在", a.code, parent),
+                    ));
                 }
                 tx.db.upsert_area(a)?;
                 known.insert(a.code.clone());
@@ -279,10 +279,10 @@ impl Tx<'_> {
             return Err(StoreError::Rejected(errors));
         }
         self.check_area(&data.area_code, "area_code")?;
-        if let Some(id) = &data.id_number {
-            if self.db.person_by_id_number(id)?.is_some() {
-                return Err(StoreError::DuplicateIdNumber(id.masked()));
-            }
+        if let Some(id) = &data.id_number
+            && self.db.person_by_id_number(id)?.is_some()
+        {
+            return Err(StoreError::DuplicateIdNumber(id.masked()));
         }
         let at = now();
         let id = self.db.insert_person(&new_person(data, None), at)?;
@@ -311,12 +311,11 @@ impl Tx<'_> {
         if person.data.area_code != data.area_code {
             self.check_area(&data.area_code, "area_code")?;
         }
-        if let Some(new_id) = &data.id_number {
-            if person.data.id_number.as_ref() != Some(new_id)
-                && self.db.person_by_id_number(new_id)?.is_some()
-            {
-                return Err(StoreError::DuplicateIdNumber(new_id.masked()));
-            }
+        if let Some(new_id) = &data.id_number
+            && person.data.id_number.as_ref() != Some(new_id)
+            && self.db.person_by_id_number(new_id)?.is_some()
+        {
+            return Err(StoreError::DuplicateIdNumber(new_id.masked()));
         }
         let changes = diff(&person, &data);
         if changes.is_empty() {

@@ -144,7 +144,7 @@ impl RawPerson {
             population_type: PopulationType::parse(&self.population_type).map_err(|e| c(&e))?,
             registered_place: (self.registered_place_code.is_some()
                 || self.registered_place_text.is_some())
-            .then(|| Place {
+            .then_some(Place {
                 code: self.registered_place_code,
                 text: self.registered_place_text,
             }),

@@ -32,13 +32,12 @@ impl SqliteDb {
         if let Some(dir) = Path::new(path)
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
         {
-            if !dir.exists() {
-                return Err(StoreError::Open {
-                    url: path.to_string(),
-                    reason: format!("目录 {} 不存在", dir.display()),
-                });
-            }
+            return Err(StoreError::Open {
+                url: path.to_string(),
+                reason: format!("目录 {} 不存在", dir.display()),
+            });
         }
         let conn = Connection::open(path).map_err(open_err)?;
         conn.execute_batch(

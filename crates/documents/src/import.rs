@@ -1,0 +1,754 @@
+//! Importing the register's files: validate the whole file, then write all of it in one
+//! transaction, or nothing. Every problem is reported as the row a spreadsheet shows and the
+//! column it is in.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+use renkou_core::person::FieldError;
+use renkou_core::record::{
+    AREA_COLUMNS, EVENT_COLUMNS, HeaderMap, PERSON_COLUMNS, column_letter, event_from_row,
+    person_from_row,
+};
+use renkou_core::{Area, AreaCode, IdNumber, PersonId};
+use renkou_store::{PersonFilter, Store, StoreError};
+
+use crate::read::{Row, Table, TableError, open_table};
+use crate::write::{TableWriter, WriteError};
+
+/// Where long work reports how far it has got (a progress bar on a terminal, nothing in tests).
+pub trait Progress {
+    /// A new phase; `total` when it is known.
+    fn phase(&mut self, label: &str, total: Option<u64>);
+    fn advance(&mut self, n: u64);
+    fn finish(&mut self);
+}
+
+/// For callers that show nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn phase(&mut self, _: &str, _: Option<u64>) {}
+    fn advance(&mut self, _: u64) {}
+    fn finish(&mut self) {}
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    pub row: u64,
+    /// The column's letter and header as the file has them: "C (身份证号)".
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "row {}, column {}: {}", self.row, c, self.message),
+            None => write!(f, "row {}: {}", self.row, self.message),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Write the valid rows and leave out the rest (which go to the rejected file).
+    pub skip_invalid: bool,
+    /// Update people already on the register (by ID number), recording a correction each.
+    pub upsert: bool,
+    /// Where the rows that could not be imported go, with their reasons, as CSV.
+    pub rejected_path: Option<PathBuf>,
+    /// Who is importing, for the timeline.
+    pub actor: String,
+    pub today: Date,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    /// What the file turned out to be: "CSV (GB18030/GBK)".
+    pub source: String,
+    /// Data rows read (blank rows are not counted).
+    pub rows: u64,
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Rows with at least one problem.
+    pub rejected: u64,
+    /// Every problem, in row order.
+    pub problems: Vec<RowProblem>,
+    /// Headers that are not part of the format; their columns were read past.
+    pub ignored_columns: Vec<String>,
+    /// Whether anything was written.
+    pub written: bool,
+    pub rejected_file: Option<PathBuf>,
+}
+
+impl ImportReport {
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// The first rows of a file may be a title ("2026年11月人口信息登记表") above the header;
+/// the header is the first of the first five non-blank rows that names the required columns.
+/// The header row found in a file: its number, its cells, and the columns it maps (or why not).
+struct Header {
+    row: u64,
+    cells: Vec<String>,
+    map: Result<HeaderMap, Vec<String>>,
+}
+
+fn find_header(
+    table: &mut Table,
+    columns: &'static [renkou_core::record::Column],
+) -> Result<Header, TableError> {
+    let mut first: Option<(u64, Vec<String>, Vec<String>)> = None;
+    for _ in 0..5 {
+        let Some(row) = next_nonblank(table)? else {
+            break;
+        };
+        match HeaderMap::new(columns, &row.cells) {
+            Ok(map) => {
+                return Ok(Header {
+                    row: row.number,
+                    cells: row.cells,
+                    map: Ok(map),
+                });
+            }
+            Err(problems) => {
+                if first.is_none() {
+                    first = Some((row.number, row.cells, problems));
+                }
+            }
+        }
+    }
+    match first {
+        Some((row, cells, problems)) => Ok(Header {
+            row,
+            cells,
+            map: Err(problems),
+        }),
+        None => Err(TableError::Empty),
+    }
+}
+
+fn next_nonblank(table: &mut Table) -> Result<Option<Row>, TableError> {
+    for row in table.by_ref() {
+        let row = row?;
+        if !row.is_blank() {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
+}
+
+fn header_problems(row: u64, problems: Vec<String>) -> Vec<RowProblem> {
+    problems
+        .into_iter()
+        .map(|message| RowProblem {
+            row,
+            column: None,
+            message,
+        })
+        .collect()
+}
+
+fn locate(map: &HeaderMap, headers: &[String], row: u64, e: FieldError) -> RowProblem {
+    let column = map.position(e.field).map(|i| {
+        let header = headers.get(i).map(|h| h.trim()).unwrap_or("");
+        format!("{} ({})", column_letter(i), header)
+    });
+    let column = column.or_else(|| map.column(e.field).map(|c| format!("{} (缺少此列)", c.zh)));
+    RowProblem {
+        row,
+        column,
+        message: e.message,
+    }
+}
+
+/// The 17 digits before the check character identify an ID number on their own.
+fn id_key(id: &IdNumber) -> u64 {
+    id.as_str()[..17]
+        .parse()
+        .expect("ID numbers start with 17 digits")
+}
+
+/// Everything pass one learns about the rows, to act on in pass two.
+struct Plan {
+    header_row: u64,
+    problems: HashMap<u64, Vec<RowProblem>>,
+    updates: HashMap<u64, PersonId>,
+    new_rows: u64,
+}
+
+/// `renkou persons import`: validates the whole file, then writes it in one transaction.
+pub fn import_persons(
+    store: &mut Store,
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &mut dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let mut table = open_table(path)?;
+    let mut report = ImportReport {
+        source: table.description.clone(),
+        ..Default::default()
+    };
+    let Header {
+        row: header_row,
+        cells: headers,
+        map,
+    } = find_header(&mut table, PERSON_COLUMNS)?;
+    let map = match map {
+        Ok(m) => m,
+        Err(problems) => {
+            report.problems = header_problems(header_row, problems);
+            return Ok(report);
+        }
+    };
+    report.ignored_columns = map.ignored.clone();
+    let areas: HashSet<String> = store
+        .areas(None)?
+        .into_iter()
+        .map(|a| a.code.to_string())
+        .collect();
+    let register_is_empty = store.count_persons(&PersonFilter {
+        all_statuses: true,
+        ..Default::default()
+    })? == 0;
+
+    // Pass one: every row checked on its own, against the rest of the file, and against the register.
+    progress.phase("检查", None);
+    let mut plan = Plan {
+        header_row,
+        problems: HashMap::new(),
+        updates: HashMap::new(),
+        new_rows: 0,
+    };
+    let mut seen: HashMap<u64, u64> = HashMap::new();
+    let mut pending: Vec<(u64, IdNumber)> = Vec::new();
+    for row in table.by_ref() {
+        let row = row?;
+        if row.is_blank() {
+            continue;
+        }
+        report.rows += 1;
+        progress.advance(1);
+        let person = match person_from_row(&map, &row.cells, opts.today) {
+            Ok(p) => p,
+            Err(errors) => {
+                for e in errors {
+                    add_problem(
+                        &mut plan.problems,
+                        row.number,
+                        locate(&map, &headers, row.number, e),
+                    );
+                }
+                continue;
+            }
+        };
+        if !areas.contains(person.area_code.as_str()) {
+            let e = FieldError::new(
+                "area_code",
+                format!(
+                    "区划代码{}不在区划表中（先用 renkou areas import 导入区划）",
+                    person.area_code
+                ),
+            );
+            add_problem(
+                &mut plan.problems,
+                row.number,
+                locate(&map, &headers, row.number, e),
+            );
+        }
+        if let Some(id) = person.id_number {
+            if let Some(&first) = seen.get(&id_key(&id)) {
+                let e = |other: u64| {
+                    FieldError::new(
+                        "id_number",
+                        format!("身份证号在文件中重复出现（第{other}行也是这个号码）"),
+                    )
+                };
+                add_problem(
+                    &mut plan.problems,
+                    first,
+                    locate(&map, &headers, first, e(row.number)),
+                );
+                add_problem(
+                    &mut plan.problems,
+                    row.number,
+                    locate(&map, &headers, row.number, e(first)),
+                );
+                continue;
+            }
+            seen.insert(id_key(&id), row.number);
+            if !register_is_empty {
+                pending.push((row.number, id));
+                if pending.len() >= 500 {
+                    check_known(store, &mut pending, &mut plan, opts.upsert, &map, &headers)?;
+                }
+            }
+        }
+    }
+    check_known(store, &mut pending, &mut plan, opts.upsert, &map, &headers)?;
+    drop(seen);
+    report.rejected = plan.problems.len() as u64;
+    let valid_updates = plan
+        .updates
+        .keys()
+        .filter(|r| !plan.problems.contains_key(r))
+        .count() as u64;
+    plan.new_rows = report.rows - report.rejected - valid_updates;
+
+    // Pass two: the rejected rows to a file, and the valid ones to the register.
+    let write = plan.problems.is_empty() || opts.skip_invalid;
+    if !plan.problems.is_empty() {
+        report.rejected_file = write_rejected(path, opts, &plan)?;
+    }
+    if write {
+        let counts = write_people(store, path, opts, &plan, progress)?;
+        report.added = counts.0;
+        report.updated = counts.1;
+        report.unchanged = counts.2;
+        report.written = true;
+    }
+    progress.finish();
+    report.problems = sorted_problems(plan.problems);
+    Ok(report)
+}
+
+fn add_problem(problems: &mut HashMap<u64, Vec<RowProblem>>, row: u64, p: RowProblem) {
+    problems.entry(row).or_default().push(p);
+}
+
+fn sorted_problems(problems: HashMap<u64, Vec<RowProblem>>) -> Vec<RowProblem> {
+    let mut rows: Vec<(u64, Vec<RowProblem>)> = problems.into_iter().collect();
+    rows.sort_by_key(|(r, _)| *r);
+    rows.into_iter().flat_map(|(_, p)| p).collect()
+}
+
+fn check_known(
+    store: &mut Store,
+    pending: &mut Vec<(u64, IdNumber)>,
+    plan: &mut Plan,
+    upsert: bool,
+    map: &HeaderMap,
+    headers: &[String],
+) -> Result<(), StoreError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<IdNumber> = pending.iter().map(|(_, id)| *id).collect();
+    let known = store.known_id_numbers(&ids)?;
+    for (row, id) in pending.drain(..) {
+        if let Some(&pid) = known.get(&id) {
+            if upsert {
+                plan.updates.insert(row, pid);
+            } else {
+                let e = FieldError::new(
+                    "id_number",
+                    "此身份证号已在登记中；如要更新已有记录，请使用 --upsert",
+                );
+                plan.problems
+                    .entry(row)
+                    .or_default()
+                    .push(locate(map, headers, row, e));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Re-reads the file and calls `f` for each data row after the header, in order.
+fn for_each_row(
+    path: &Path,
+    header_row: u64,
+    f: &mut dyn FnMut(Row) -> Result<bool, ImportError>,
+) -> Result<(), ImportError> {
+    for row in open_table(path)? {
+        let row = row?;
+        if row.number <= header_row || row.is_blank() {
+            continue;
+        }
+        if !f(row)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn write_rejected(
+    path: &Path,
+    opts: &ImportOptions,
+    plan: &Plan,
+) -> Result<Option<PathBuf>, ImportError> {
+    let Some(out) = opts.rejected_path.clone() else {
+        return Ok(None);
+    };
+    let mut table = open_table(path)?;
+    let headers = loop {
+        match table.next() {
+            Some(row) => {
+                let row = row?;
+                if row.number == plan.header_row {
+                    break row.cells;
+                }
+            }
+            None => return Ok(None),
+        }
+    };
+    let mut header_refs: Vec<&str> = vec!["原行号"];
+    header_refs.extend(headers.iter().map(String::as_str));
+    header_refs.push("错误原因");
+    let mut writer = TableWriter::create(&out, &header_refs, &[], &[])?;
+    for row in table {
+        let row = row?;
+        if let Some(problems) = plan.problems.get(&row.number) {
+            let mut cells = vec![row.number.to_string()];
+            cells.extend(row.cells.iter().cloned());
+            cells.resize(headers.len() + 1, String::new());
+            let reasons: Vec<String> = problems
+                .iter()
+                .map(|p| match &p.column {
+                    Some(c) => format!("{c}: {}", p.message),
+                    None => p.message.clone(),
+                })
+                .collect();
+            cells.push(reasons.join("；"));
+            writer.write_row(&cells)?;
+        }
+    }
+    writer.finish()?;
+    Ok(Some(out))
+}
+
+/// Writes the valid rows in one transaction: new people through the bulk path, then updates.
+fn write_people(
+    store: &mut Store,
+    path: &Path,
+    opts: &ImportOptions,
+    plan: &Plan,
+    progress: &mut dyn Progress,
+) -> Result<(u64, u64, u64), ImportError> {
+    let header_row = plan.header_row;
+    let mut table = open_table(path)?;
+    let map = find_header(&mut table, PERSON_COLUMNS)?.map;
+    let map = map.map_err(|p| TableError::Row {
+        row: header_row,
+        reason: p.join("；"),
+    })?;
+    // Set when the file cannot be read again the way pass one read it; aborts the transaction.
+    let failure: std::cell::RefCell<Option<ImportError>> = std::cell::RefCell::new(None);
+    progress.phase("写入", Some(plan.new_rows + plan.updates.len() as u64));
+    let result = store.transaction(|tx| {
+        let mut rows = table.by_ref().filter_map(|row| match row {
+            Ok(r) => Some(r),
+            Err(e) => {
+                failure.borrow_mut().get_or_insert(e.into());
+                None
+            }
+        });
+        let mut people = std::iter::from_fn(|| {
+            for row in rows.by_ref() {
+                if row.is_blank()
+                    || plan.problems.contains_key(&row.number)
+                    || plan.updates.contains_key(&row.number)
+                {
+                    continue;
+                }
+                // Validated in pass one; a row that now fails means the file changed under us.
+                match person_from_row(&map, &row.cells, opts.today) {
+                    Ok(p) => return Some(p),
+                    Err(_) => {
+                        failure.borrow_mut().get_or_insert(
+                            TableError::Row {
+                                row: row.number,
+                                reason: "文件在导入过程中被修改".into(),
+                            }
+                            .into(),
+                        );
+                        return None;
+                    }
+                }
+            }
+            None
+        });
+        let added = tx.add_many(&mut people, &opts.actor, opts.today, &mut || {
+            progress.advance(1)
+        })?;
+        if failure.borrow().is_some() {
+            return Err(StoreError::Database("导入中止".into()));
+        }
+        let (mut updated, mut unchanged) = (0, 0);
+        if !plan.updates.is_empty() {
+            let mut result = Ok(());
+            let r = for_each_row(path, header_row, &mut |row| {
+                let Some(&pid) = plan.updates.get(&row.number) else {
+                    return Ok(true);
+                };
+                if plan.problems.contains_key(&row.number) {
+                    return Ok(true);
+                }
+                let data = person_from_row(&map, &row.cells, opts.today).map_err(|_| {
+                    ImportError::Table(TableError::Row {
+                        row: row.number,
+                        reason: "文件在导入过程中被修改".into(),
+                    })
+                })?;
+                match tx.update_person(
+                    pid,
+                    data,
+                    &opts.actor,
+                    opts.today,
+                    Some(format!("批量导入更新（第{}行）", row.number)),
+                ) {
+                    Ok(true) => updated += 1,
+                    Ok(false) => unchanged += 1,
+                    Err(e) => {
+                        result = Err(e);
+                        return Ok(false);
+                    }
+                }
+                progress.advance(1);
+                Ok(true)
+            });
+            if let Err(e) = r {
+                failure.borrow_mut().get_or_insert(e);
+                return Err(StoreError::Database("导入中止".into()));
+            }
+            result?;
+        }
+        Ok((added, updated, unchanged))
+    });
+    match (result, failure.into_inner()) {
+        (_, Some(f)) => Err(f),
+        (Ok(v), None) => Ok(v),
+        (Err(e), None) => Err(e.into()),
+    }
+}
+
+/// `renkou events import`: applies every row in date order in one transaction; any refused row
+/// rolls the whole file back unless `skip_invalid`.
+pub fn import_events(
+    store: &mut Store,
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &mut dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let mut table = open_table(path)?;
+    let mut report = ImportReport {
+        source: table.description.clone(),
+        ..Default::default()
+    };
+    let Header {
+        row: header_row,
+        cells: headers,
+        map,
+    } = find_header(&mut table, EVENT_COLUMNS)?;
+    let map = match map {
+        Ok(m) => m,
+        Err(problems) => {
+            report.problems = header_problems(header_row, problems);
+            return Ok(report);
+        }
+    };
+    report.ignored_columns = map.ignored.clone();
+    // Events files are a month's changes, not a census: they are held and applied in the order
+    // things happened, whatever order the officer typed them in.
+    let mut parsed = Vec::new();
+    let mut problems: HashMap<u64, Vec<RowProblem>> = HashMap::new();
+    progress.phase("检查", None);
+    for row in table.by_ref() {
+        let row = row?;
+        if row.is_blank() {
+            continue;
+        }
+        report.rows += 1;
+        progress.advance(1);
+        match event_from_row(&map, &row.cells) {
+            Ok(e) => parsed.push((row.number, e)),
+            Err(errors) => {
+                for e in errors {
+                    problems
+                        .entry(row.number)
+                        .or_default()
+                        .push(locate(&map, &headers, row.number, e));
+                }
+            }
+        }
+    }
+    parsed.sort_by_key(|(row, e)| (e.event.occurred_on, *row));
+    progress.phase("登记", Some(parsed.len() as u64));
+    let skip_invalid = opts.skip_invalid;
+    let result = store.transaction(|tx| {
+        let mut applied = 0u64;
+        for (row, e) in parsed {
+            progress.advance(1);
+            let Some(person) = tx.person_by_id_number(&e.id_number)? else {
+                let fe = FieldError::new(
+                    "id_number",
+                    format!("身份证号{}不在登记中", e.id_number.masked()),
+                );
+                problems
+                    .entry(row)
+                    .or_default()
+                    .push(locate(&map, &headers, row, fe));
+                continue;
+            };
+            match tx.record_event(person.id, e.event, &opts.actor, opts.today) {
+                Ok(_) => applied += 1,
+                Err(StoreError::Rejected(errors)) => {
+                    for fe in errors {
+                        problems
+                            .entry(row)
+                            .or_default()
+                            .push(locate(&map, &headers, row, fe));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !problems.is_empty() && !skip_invalid {
+            // Everything was checked against the register as it would be; nothing stays.
+            return Err(StoreError::Rejected(Vec::new()));
+        }
+        Ok(applied)
+    });
+    match result {
+        Ok(applied) => {
+            report.added = applied;
+            report.written = true;
+        }
+        Err(StoreError::Rejected(v)) if v.is_empty() => {}
+        Err(e) => return Err(e.into()),
+    }
+    progress.finish();
+    report.rejected = problems.len() as u64;
+    if !problems.is_empty() {
+        let plan = Plan {
+            header_row,
+            problems,
+            updates: HashMap::new(),
+            new_rows: 0,
+        };
+        report.rejected_file = write_rejected(path, opts, &plan)?;
+        report.problems = sorted_problems(plan.problems);
+    }
+    Ok(report)
+}
+
+/// `renkou areas import`: `code,name` rows; parents must exist or be in the same file.
+pub fn import_areas(
+    store: &mut Store,
+    path: &Path,
+    progress: &mut dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let mut table = open_table(path)?;
+    let mut report = ImportReport {
+        source: table.description.clone(),
+        ..Default::default()
+    };
+    let Header {
+        row: header_row,
+        cells: headers,
+        map,
+    } = find_header(&mut table, AREA_COLUMNS)?;
+    let map = match map {
+        Ok(m) => m,
+        Err(problems) => {
+            report.problems = header_problems(header_row, problems);
+            return Ok(report);
+        }
+    };
+    report.ignored_columns = map.ignored.clone();
+    progress.phase("检查", None);
+    let mut areas: Vec<(u64, Area)> = Vec::new();
+    let mut problems: HashMap<u64, Vec<RowProblem>> = HashMap::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for row in table.by_ref() {
+        let row = row?;
+        if row.is_blank() {
+            continue;
+        }
+        report.rows += 1;
+        progress.advance(1);
+        let mut err = |field: &'static str, msg: String| {
+            problems.entry(row.number).or_default().push(locate(
+                &map,
+                &headers,
+                row.number,
+                FieldError::new(field, msg),
+            ));
+        };
+        let code = match map.get(&row.cells, "code").map(AreaCode::parse) {
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                err("code", e.to_string());
+                None
+            }
+            None => {
+                err("code", "必填，不能为空".into());
+                None
+            }
+        };
+        let name = map.get(&row.cells, "name").map(str::to_string);
+        if name.is_none() {
+            err("name", "必填，不能为空".into());
+        }
+        if let (Some(code), Some(name)) = (code, name) {
+            if let Some(first) = seen.insert(code.to_string(), row.number) {
+                err(
+                    "code",
+                    format!("区划代码{code}在文件中重复出现（第{first}行也是）"),
+                );
+                continue;
+            }
+            areas.push((row.number, Area { code, name }));
+        }
+    }
+    let existing: HashSet<String> = store
+        .areas(None)?
+        .into_iter()
+        .map(|a| a.code.to_string())
+        .collect();
+    for (row, a) in &areas {
+        if let Some(parent) = a.code.parent()
+            && !existing.contains(parent.as_str())
+            && !seen.contains_key(parent.as_str())
+        {
+            let fe = FieldError::new(
+                "code",
+                format!("上级区划{parent}既不在区划表中，也不在本文件中"),
+            );
+            problems
+                .entry(*row)
+                .or_default()
+                .push(locate(&map, &headers, *row, fe));
+        }
+    }
+    report.rejected = problems.len() as u64;
+    if problems.is_empty() {
+        let list: Vec<Area> = areas.into_iter().map(|(_, a)| a).collect();
+        report.added = list
+            .iter()
+            .filter(|a| !existing.contains(a.code.as_str()))
+            .count() as u64;
+        report.updated = list.len() as u64 - report.added;
+        store.upsert_areas(&list)?;
+        report.written = true;
+    }
+    progress.finish();
+    report.problems = sorted_problems(problems);
+    Ok(report)
+}

@@ -1,0 +1,301 @@
+//! Reading tables row by row, without holding the file in memory.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use calamine::{DataRef, Reader, Xlsx, open_workbook};
+use encoding_rs::{Encoding, GB18030, UTF_8};
+use encoding_rs_io::DecodeReaderBytesBuilder;
+
+use crate::Format;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("无法打开文件 {path}：{reason}")]
+    Open { path: String, reason: String },
+    #[error("不支持的文件类型「{0}」：请使用 .csv 或 .xlsx")]
+    Format(String),
+    #[error("这是旧版 Excel 文件（.xls）：请在 Excel 中另存为 .xlsx 或 CSV 后再导入")]
+    LegacyXls,
+    #[error("文件是空的，没有表头行")]
+    Empty,
+    #[error("第{row}行无法读取：{reason}")]
+    Row { row: u64, reason: String },
+}
+
+/// One row: its number as a spreadsheet shows it (the first row is 1) and its cells as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub number: u64,
+    pub cells: Vec<String>,
+}
+
+impl Row {
+    pub fn is_blank(&self) -> bool {
+        self.cells.iter().all(|c| c.trim().is_empty())
+    }
+}
+
+/// A table file opened for reading. Iterating yields every row, the header row included;
+/// which row is the header is for the reader of the rows to decide.
+pub struct Table {
+    /// What the file turned out to be, for the report: "CSV (GB18030)", "XLSX".
+    pub description: String,
+    rows: Box<dyn Iterator<Item = Result<Row, TableError>>>,
+}
+
+impl Iterator for Table {
+    type Item = Result<Row, TableError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.rows.next()
+    }
+}
+
+pub fn open_table(path: &Path) -> Result<Table, TableError> {
+    let open_err = |e: &dyn std::fmt::Display| TableError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext == "xls" {
+        return Err(TableError::LegacyXls);
+    }
+    match Format::of(path) {
+        Some(Format::Csv) => open_csv(path).map_err(|e| open_err(&e)),
+        Some(Format::Xlsx) => open_xlsx(path),
+        None => Err(TableError::Format(ext)),
+    }
+}
+
+/// Guesses UTF-8 or GB18030 from the start of the file: Excel in China saves "CSV" in GBK unless
+/// asked for "CSV UTF-8", and GBK text is almost never valid UTF-8.
+fn sniff_encoding(head: &[u8]) -> &'static Encoding {
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        return UTF_8;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => UTF_8,
+        // A multi-byte character cut off by the end of the sample is still UTF-8.
+        Err(e) if e.error_len().is_none() && e.valid_up_to() + 4 > head.len() => UTF_8,
+        Err(_) => GB18030,
+    }
+}
+
+fn open_csv(path: &Path) -> std::io::Result<Table> {
+    let mut file = File::open(path)?;
+    let mut head = vec![0u8; 64 * 1024];
+    let n = read_up_to(&mut file, &mut head)?;
+    head.truncate(n);
+    file.seek(SeekFrom::Start(0))?;
+    let encoding = sniff_encoding(&head);
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    // Some "CSV" files from office software are tab-separated.
+    let delimiter = if !first_line.contains(&b',') && first_line.contains(&b'\t') {
+        b'\t'
+    } else {
+        b','
+    };
+    let decoded = DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .bom_override(true)
+        .utf8_passthru(true)
+        .build(BufReader::with_capacity(256 * 1024, file));
+    let reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(decoded);
+    let mut number = 0u64;
+    let mut records = reader.into_records();
+    let rows = std::iter::from_fn(move || {
+        let rec = records.next()?;
+        number += 1;
+        Some(match rec {
+            Ok(r) => Ok(Row {
+                number,
+                cells: r.iter().map(str::to_string).collect(),
+            }),
+            Err(e) => Err(TableError::Row {
+                row: number,
+                reason: match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => {
+                        "含有无法识别的字符（文件编码应为 UTF-8 或 GBK）".to_string()
+                    }
+                    _ => e.to_string(),
+                },
+            }),
+        })
+    });
+    let name = if encoding == UTF_8 {
+        "CSV (UTF-8)"
+    } else {
+        "CSV (GB18030/GBK)"
+    };
+    Ok(Table {
+        description: name.to_string(),
+        rows: Box::new(rows),
+    })
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// A cell as the text a person would see in it. Dates become 2024-03-05; whole numbers lose
+/// Excel's ".0"; numbers too long for Excel to hold exactly (an ID number typed into a number
+/// cell) keep the scientific form Excel shows, so validation can explain what happened.
+fn cell_text(v: &DataRef<'_>) -> String {
+    match v {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.clone(),
+        DataRef::SharedString(s) => s.to_string(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) => float_text(*f),
+        DataRef::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        DataRef::DateTime(d) if d.is_datetime() => {
+            match renkou_core::dates::from_excel_serial(d.as_f64().floor() as i64) {
+                Some(date) => date.to_string(),
+                None => float_text(d.as_f64()),
+            }
+        }
+        DataRef::DateTime(d) => float_text(d.as_f64()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => format!("#{e:?}"),
+    }
+}
+
+fn float_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else if f.abs() >= 1e15 {
+        let exp = f.abs().log10().floor() as i32;
+        format!("{:.5}E+{exp}", f / 10f64.powi(exp))
+    } else {
+        f.to_string()
+    }
+}
+
+fn open_xlsx(path: &Path) -> Result<Table, TableError> {
+    let open_err = |e: &dyn std::fmt::Display| TableError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let book: Xlsx<BufReader<File>> = open_workbook(path).map_err(|e| open_err(&e))?;
+    let sheet = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or(TableError::Empty)?;
+    let rows = XlsxRows::new(book, sheet).map_err(|e| open_err(&e))?;
+    Ok(Table {
+        description: "XLSX".to_string(),
+        rows: Box::new(rows),
+    })
+}
+
+/// Streams an XLSX sheet row by row. calamine's cell reader borrows the workbook, so the rows
+/// are produced by a worker thread that owns both and hands them over a bounded channel:
+/// memory stays flat however long the sheet is.
+struct XlsxRows {
+    rx: std::sync::mpsc::Receiver<Result<Row, TableError>>,
+}
+
+impl XlsxRows {
+    fn new(mut book: Xlsx<BufReader<File>>, sheet: String) -> Result<Self, calamine::XlsxError> {
+        // Fail early (on the caller's thread) if the sheet cannot be read at all.
+        drop(book.worksheet_cells_reader(&sheet)?);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1024);
+        std::thread::spawn(move || {
+            let mut cells = match book.worksheet_cells_reader(&sheet) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Err(TableError::Row {
+                        row: 1,
+                        reason: e.to_string(),
+                    }));
+                    return;
+                }
+            };
+            let mut current: Option<Row> = None;
+            loop {
+                match cells.next_cell() {
+                    Ok(Some(cell)) => {
+                        let (r, c) = cell.get_position();
+                        let number = u64::from(r) + 1;
+                        if current.as_ref().is_some_and(|row| row.number != number) {
+                            let done = current.take().expect("checked");
+                            // Rows with no cells at all (skipped in the file) are passed over.
+                            if tx.send(Ok(done)).is_err() {
+                                return;
+                            }
+                        }
+                        let row = current.get_or_insert_with(|| Row {
+                            number,
+                            cells: Vec::new(),
+                        });
+                        let c = c as usize;
+                        if row.cells.len() <= c {
+                            row.cells.resize(c + 1, String::new());
+                        }
+                        row.cells[c] = cell_text(cell.get_value());
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let row = current.as_ref().map_or(1, |r| r.number);
+                        let _ = tx.send(Err(TableError::Row {
+                            row,
+                            reason: e.to_string(),
+                        }));
+                        return;
+                    }
+                }
+            }
+            if let Some(row) = current {
+                let _ = tx.send(Ok(row));
+            }
+        });
+        Ok(XlsxRows { rx })
+    }
+}
+
+impl Iterator for XlsxRows {
+    type Item = Result<Row, TableError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.rx.recv().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_are_told_apart() {
+        let (gbk, _, _) = GB18030.encode("身份证号,姓名\n");
+        assert_eq!(sniff_encoding(&gbk), GB18030);
+        assert_eq!(sniff_encoding("身份证号,姓名\n".as_bytes()), UTF_8);
+        assert_eq!(sniff_encoding(b"\xEF\xBB\xBFid_number"), UTF_8);
+        // A sample that ends inside a character is still UTF-8.
+        let s = "姓名".as_bytes();
+        assert_eq!(sniff_encoding(&s[..s.len() - 1]), UTF_8);
+    }
+
+    #[test]
+    fn cells_read_as_people_see_them() {
+        assert_eq!(float_text(45356.0), "45356");
+        assert_eq!(float_text(1.5), "1.5");
+        assert_eq!(float_text(110105194912310020.0), "1.10105E+17");
+    }
+}
