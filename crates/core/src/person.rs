@@ -184,6 +184,18 @@ pub struct PersonData {
     pub origin_or_destination: Option<String>,
 }
 
+/// Where a person lives now: one of the three places the register keeps, with 户籍地
+/// (`registered_place`) and 管理地 (`managing_area`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Residence<'a> {
+    Here {
+        area: &'a AreaCode,
+        address: Option<&'a str>,
+    },
+    /// An outgoing migrant: the place in words, when known.
+    Elsewhere(Option<&'a str>),
+}
+
 /// A person as the register holds them now: what was entered, and what events made of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
@@ -301,6 +313,24 @@ impl PersonData {
         errors
     }
 
+    /// 管理地: the area of this city whose centre, committee and group serve the person.
+    pub fn managing_area(&self) -> &AreaCode {
+        &self.area_code
+    }
+
+    /// 居住地: where the person lives now, in this city or (an outgoing migrant) elsewhere.
+    pub fn residence(&self) -> Residence<'_> {
+        match self.population_type {
+            PopulationType::MigrantOut => {
+                Residence::Elsewhere(self.origin_or_destination.as_deref())
+            }
+            _ => Residence::Here {
+                area: &self.area_code,
+                address: self.address.as_deref(),
+            },
+        }
+    }
+
     pub fn age_on(&self, day: Date) -> i32 {
         age_on(self.birth_date, day)
     }
@@ -359,6 +389,16 @@ mod tests {
         let mut p = sample();
         p.population_type = PopulationType::MigrantIn;
         assert_eq!(p.check(date(2026, 11, 28))[0].field, "arrival_date");
+    }
+
+    #[test]
+    fn an_outgoing_migrant_lives_elsewhere_but_is_served_here() {
+        let mut p = sample();
+        assert!(matches!(p.residence(), Residence::Here { .. }));
+        p.population_type = PopulationType::MigrantOut;
+        p.origin_or_destination = Some("广东省深圳市".into());
+        assert_eq!(p.residence(), Residence::Elsewhere(Some("广东省深圳市")));
+        assert_eq!(p.managing_area().as_str(), "340705001001");
     }
 
     #[test]
