@@ -246,24 +246,31 @@ pub fn person_from_row(
         row,
         errors: Vec::new(),
     };
+    let id_given = r.get("id_number").is_some();
     let id_number = r.field("id_number", id_from_cell);
     let name = r.required("name", PersonName::parse);
-    // Sex and birth date may be left out when the ID number carries them.
+    // Sex and birth date may be left out when the ID number carries them. A number that is
+    // there but wrong is reported once, not again as a missing sex and birth date.
+    let missing = !id_given;
     let sex = match r.get("sex") {
         Some(_) => r.field("sex", Sex::parse),
         None => id_number.map(|i| i.sex()).or_else(|| {
-            r.errors
-                .push(FieldError::new("sex", "没有身份证号时必须填写性别"));
+            if missing {
+                r.errors
+                    .push(FieldError::new("sex", "没有身份证号时必须填写性别"));
+            }
             None
         }),
     };
     let birth_date = match r.get("birth_date") {
         Some(_) => r.field("birth_date", parse_date),
         None => id_number.map(|i| i.birth_date()).or_else(|| {
-            r.errors.push(FieldError::new(
-                "birth_date",
-                "没有身份证号时必须填写出生日期",
-            ));
+            if missing {
+                r.errors.push(FieldError::new(
+                    "birth_date",
+                    "没有身份证号时必须填写出生日期",
+                ));
+            }
             None
         }),
     };

@@ -12,7 +12,7 @@ use renkou_core::record::{
     AREA_COLUMNS, EVENT_COLUMNS, HeaderMap, PERSON_COLUMNS, column_letter, event_from_row,
     person_from_row,
 };
-use renkou_core::{Area, AreaCode, IdNumber, PersonId};
+use renkou_core::{Area, AreaCode, IdNumber, PersonData, PersonId};
 use renkou_store::{PersonFilter, Store, StoreError};
 
 use crate::read::{Row, Table, TableError, open_table};
@@ -170,11 +170,15 @@ fn locate(map: &HeaderMap, headers: &[String], row: u64, e: FieldError) -> RowPr
         let header = headers.get(i).map(|h| h.trim()).unwrap_or("");
         format!("{} ({})", column_letter(i), header)
     });
-    let column = column.or_else(|| map.column(e.field).map(|c| format!("{} (缺少此列)", c.zh)));
+    // A rule about a column the file does not have: say which column to add.
+    let message = match (&column, map.column(e.field)) {
+        (None, Some(c)) => format!("{}（文件中没有「{}」列）", e.message, c.zh),
+        _ => e.message,
+    };
     RowProblem {
         row,
         column,
-        message: e.message,
+        message,
     }
 }
 
@@ -191,6 +195,85 @@ struct Plan {
     problems: HashMap<u64, Vec<RowProblem>>,
     updates: HashMap<u64, PersonId>,
     new_rows: u64,
+}
+
+/// What checking rows has found so far: the problems by row, and the ID numbers seen.
+struct RowChecker<'a> {
+    map: &'a HeaderMap,
+    headers: &'a [String],
+    areas: &'a HashSet<String>,
+    today: Date,
+    seen: HashMap<u64, u64>,
+    problems: HashMap<u64, Vec<RowProblem>>,
+    rows: u64,
+    /// A row that was valid when read turned out, later, to share its ID number with another.
+    earlier_rows_invalidated: bool,
+}
+
+impl<'a> RowChecker<'a> {
+    fn new(
+        map: &'a HeaderMap,
+        headers: &'a [String],
+        areas: &'a HashSet<String>,
+        today: Date,
+    ) -> Self {
+        RowChecker {
+            map,
+            headers,
+            areas,
+            today,
+            seen: HashMap::new(),
+            problems: HashMap::new(),
+            rows: 0,
+            earlier_rows_invalidated: false,
+        }
+    }
+
+    fn problem(&mut self, row: u64, e: FieldError) {
+        let p = locate(self.map, self.headers, row, e);
+        self.problems.entry(row).or_default().push(p);
+    }
+
+    /// Checks one row on its own and against the rows before it; the person if it is valid.
+    fn check(&mut self, row: &Row) -> Option<PersonData> {
+        self.rows += 1;
+        let person = match person_from_row(self.map, &row.cells, self.today) {
+            Ok(p) => p,
+            Err(errors) => {
+                for e in errors {
+                    self.problem(row.number, e);
+                }
+                return None;
+            }
+        };
+        let mut valid = true;
+        if !self.areas.contains(person.area_code.as_str()) {
+            let message = format!(
+                "区划代码{}不在区划表中（先用 renkou areas import 导入区划）",
+                person.area_code
+            );
+            self.problem(row.number, FieldError::new("area_code", message));
+            valid = false;
+        }
+        if let Some(id) = person.id_number {
+            if let Some(&first) = self.seen.get(&id_key(&id)) {
+                let e = |other: u64| {
+                    FieldError::new(
+                        "id_number",
+                        format!("身份证号在文件中重复出现（第{other}行也是这个号码）"),
+                    )
+                };
+                if !self.problems.contains_key(&first) {
+                    self.earlier_rows_invalidated = true;
+                }
+                self.problem(first, e(row.number));
+                self.problem(row.number, e(first));
+                return None;
+            }
+            self.seen.insert(id_key(&id), row.number);
+        }
+        valid.then_some(person)
+    }
 }
 
 /// `renkou persons import`: validates the whole file, then writes it in one transaction.
@@ -227,82 +310,82 @@ pub fn import_persons(
         all_statuses: true,
         ..Default::default()
     })? == 0;
+    let mut checker = RowChecker::new(&map, &headers, &areas, opts.today);
 
-    // Pass one: every row checked on its own, against the rest of the file, and against the register.
-    progress.phase("检查", None);
-    let mut plan = Plan {
-        header_row,
-        problems: HashMap::new(),
-        updates: HashMap::new(),
-        new_rows: 0,
-    };
-    let mut seen: HashMap<u64, u64> = HashMap::new();
-    let mut pending: Vec<(u64, IdNumber)> = Vec::new();
-    for row in table.by_ref() {
-        let row = row?;
-        if row.is_blank() {
-            continue;
-        }
-        report.rows += 1;
-        progress.advance(1);
-        let person = match person_from_row(&map, &row.cells, opts.today) {
-            Ok(p) => p,
-            Err(errors) => {
-                for e in errors {
-                    add_problem(
-                        &mut plan.problems,
-                        row.number,
-                        locate(&map, &headers, row.number, e),
-                    );
-                }
-                continue;
-            }
-        };
-        if !areas.contains(person.area_code.as_str()) {
-            let e = FieldError::new(
-                "area_code",
-                format!(
-                    "区划代码{}不在区划表中（先用 renkou areas import 导入区划）",
-                    person.area_code
-                ),
-            );
-            add_problem(
-                &mut plan.problems,
-                row.number,
-                locate(&map, &headers, row.number, e),
-            );
-        }
-        if let Some(id) = person.id_number {
-            if let Some(&first) = seen.get(&id_key(&id)) {
-                let e = |other: u64| {
-                    FieldError::new(
-                        "id_number",
-                        format!("身份证号在文件中重复出现（第{other}行也是这个号码）"),
-                    )
+    let plan = if register_is_empty {
+        // A first load: nothing to compare with but the file itself, so check and write in one
+        // pass, the checking on a second thread.
+        match load_in_one_pass(store, table, &mut checker, opts, progress)? {
+            Some(added) => {
+                report.rows = checker.rows;
+                report.added = added;
+                report.written = true;
+                report.rejected = checker.problems.len() as u64;
+                let plan = Plan {
+                    header_row,
+                    problems: checker.problems,
+                    updates: HashMap::new(),
+                    new_rows: added,
                 };
-                add_problem(
-                    &mut plan.problems,
-                    first,
-                    locate(&map, &headers, first, e(row.number)),
-                );
-                add_problem(
-                    &mut plan.problems,
-                    row.number,
-                    locate(&map, &headers, row.number, e(first)),
-                );
+                if !plan.problems.is_empty() {
+                    report.rejected_file = write_rejected(path, opts, &plan)?;
+                }
+                progress.finish();
+                report.problems = sorted_problems(plan.problems);
+                return Ok(report);
+            }
+            // Rolled back: the checks found problems; decide below what to write, if anything.
+            None => Plan {
+                header_row,
+                problems: std::mem::take(&mut checker.problems),
+                updates: HashMap::new(),
+                new_rows: 0,
+            },
+        }
+    } else {
+        // Pass one: every row checked on its own, against the rest of the file, and against
+        // the register.
+        progress.phase("检查", None);
+        let mut pending: Vec<(u64, IdNumber)> = Vec::new();
+        let mut known = HashMap::new();
+        for row in table.by_ref() {
+            let row = row?;
+            if row.is_blank() {
                 continue;
             }
-            seen.insert(id_key(&id), row.number);
-            if !register_is_empty {
+            progress.advance(1);
+            if let Some(id) = checker.check(&row).and_then(|p| p.id_number) {
                 pending.push((row.number, id));
                 if pending.len() >= 500 {
-                    check_known(store, &mut pending, &mut plan, opts.upsert, &map, &headers)?;
+                    known.extend(lookup_known(store, &mut pending)?);
                 }
             }
         }
-    }
-    check_known(store, &mut pending, &mut plan, opts.upsert, &map, &headers)?;
-    drop(seen);
+        known.extend(lookup_known(store, &mut pending)?);
+        let mut plan = Plan {
+            header_row,
+            problems: std::mem::take(&mut checker.problems),
+            updates: HashMap::new(),
+            new_rows: 0,
+        };
+        for (row, pid) in known {
+            if opts.upsert {
+                plan.updates.insert(row, pid);
+            } else {
+                let e = FieldError::new(
+                    "id_number",
+                    "此身份证号已在登记中；如要更新已有记录，请使用 --upsert",
+                );
+                plan.problems
+                    .entry(row)
+                    .or_default()
+                    .push(locate(&map, &headers, row, e));
+            }
+        }
+        plan
+    };
+    report.rows = checker.rows;
+    let mut plan = plan;
     report.rejected = plan.problems.len() as u64;
     let valid_updates = plan
         .updates
@@ -328,46 +411,92 @@ pub fn import_persons(
     Ok(report)
 }
 
-fn add_problem(problems: &mut HashMap<u64, Vec<RowProblem>>, row: u64, p: RowProblem) {
-    problems.entry(row).or_default().push(p);
+/// Checks rows on one thread and writes them through the bulk path on this one, in a single
+/// transaction. Returns how many were added, or None when it rolled back because of problems
+/// (every row has still been checked): any problem without `skip_invalid`, or, with it, a row
+/// already written that a later duplicate made invalid.
+fn load_in_one_pass(
+    store: &mut Store,
+    table: Table,
+    checker: &mut RowChecker<'_>,
+    opts: &ImportOptions,
+    progress: &mut dyn Progress,
+) -> Result<Option<u64>, ImportError> {
+    progress.phase("导入", None);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<PersonData>>(16);
+    let skip_invalid = opts.skip_invalid;
+    std::thread::scope(|scope| {
+        // The checker's verdict: whether what was written must be rolled back.
+        let checking = scope.spawn(move || -> Result<bool, TableError> {
+            let mut batch = Vec::with_capacity(1024);
+            for row in table {
+                let row = row?;
+                if row.is_blank() {
+                    continue;
+                }
+                let person = checker.check(&row);
+                // Once the import is sure to roll back, keep checking but stop feeding the writer.
+                let doomed = !skip_invalid && !checker.problems.is_empty();
+                if let (Some(p), false) = (person, doomed) {
+                    batch.push(p);
+                    if batch.len() == 1024 {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(1024));
+                        if sender.send(full).is_err() {
+                            return Ok(true);
+                        }
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = sender.send(batch);
+            }
+            // Not needed any more; the writer still has indexes to build.
+            checker.seen = HashMap::new();
+            let problems = !checker.problems.is_empty();
+            Ok(problems && (!skip_invalid || checker.earlier_rows_invalidated))
+        });
+        let mut outcome: Option<Result<bool, TableError>> = None;
+        let written = store.load(|tx| {
+            let mut people = receiver.iter().flatten();
+            let added = tx.add_many(&mut people, &opts.actor, opts.today, &mut || {
+                progress.advance(1)
+            })?;
+            drop(people);
+            let verdict = checking.join().expect("the checking thread does not panic");
+            let roll_back = !matches!(verdict, Ok(false));
+            outcome = Some(verdict);
+            if roll_back {
+                return Err(StoreError::Rejected(Vec::new()));
+            }
+            Ok(added)
+        });
+        match (written, outcome) {
+            (_, Some(Err(e))) => Err(e.into()),
+            (Ok(added), _) => Ok(Some(added)),
+            (Err(StoreError::Rejected(v)), _) if v.is_empty() => Ok(None),
+            (Err(e), _) => Err(e.into()),
+        }
+    })
 }
-
 fn sorted_problems(problems: HashMap<u64, Vec<RowProblem>>) -> Vec<RowProblem> {
     let mut rows: Vec<(u64, Vec<RowProblem>)> = problems.into_iter().collect();
     rows.sort_by_key(|(r, _)| *r);
     rows.into_iter().flat_map(|(_, p)| p).collect()
 }
 
-fn check_known(
+fn lookup_known(
     store: &mut Store,
     pending: &mut Vec<(u64, IdNumber)>,
-    plan: &mut Plan,
-    upsert: bool,
-    map: &HeaderMap,
-    headers: &[String],
-) -> Result<(), StoreError> {
+) -> Result<Vec<(u64, PersonId)>, StoreError> {
     if pending.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let ids: Vec<IdNumber> = pending.iter().map(|(_, id)| *id).collect();
     let known = store.known_id_numbers(&ids)?;
-    for (row, id) in pending.drain(..) {
-        if let Some(&pid) = known.get(&id) {
-            if upsert {
-                plan.updates.insert(row, pid);
-            } else {
-                let e = FieldError::new(
-                    "id_number",
-                    "此身份证号已在登记中；如要更新已有记录，请使用 --upsert",
-                );
-                plan.problems
-                    .entry(row)
-                    .or_default()
-                    .push(locate(map, headers, row, e));
-            }
-        }
-    }
-    Ok(())
+    Ok(pending
+        .drain(..)
+        .filter_map(|(row, id)| known.get(&id).map(|&pid| (row, pid)))
+        .collect())
 }
 
 /// Re-reads the file and calls `f` for each data row after the header, in order.

@@ -42,7 +42,7 @@ impl Row {
 pub struct Table {
     /// What the file turned out to be, for the report: "CSV (GB18030)", "XLSX".
     pub description: String,
-    rows: Box<dyn Iterator<Item = Result<Row, TableError>>>,
+    rows: Box<dyn Iterator<Item = Result<Row, TableError>> + Send>,
 }
 
 impl Iterator for Table {

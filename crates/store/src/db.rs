@@ -15,6 +15,15 @@ pub(crate) trait Db: Send {
     fn commit(&mut self) -> Result<()>;
     fn rollback(&mut self) -> Result<()>;
 
+    /// Before a transaction that loads a large file: whatever makes one big write cheaper
+    /// while keeping it atomic. `end_load` undoes it after the commit or rollback.
+    fn begin_load(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn end_load(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     fn upsert_area(&mut self, area: &Area) -> Result<()>;
     /// Areas at and below `under` (all when None), ordered by code.
     fn areas(&mut self, under: Option<&AreaCode>) -> Result<Vec<Area>>;

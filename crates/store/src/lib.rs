@@ -139,6 +139,18 @@ impl Store {
         }
     }
 
+    /// A transaction for loading a large file: the same all-or-nothing guarantee, with the
+    /// backend set up for one big write (SQLite writes it straight into the database file
+    /// under a rollback journal instead of twice through the WAL).
+    pub fn load<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        self.db.begin_load()?;
+        let result = self.transaction(f);
+        let restored = self.db.end_load();
+        let value = result?;
+        restored?;
+        Ok(value)
+    }
+
     pub fn areas(&mut self, under: Option<&AreaCode>) -> Result<Vec<Area>> {
         self.db.areas(under)
     }

@@ -124,7 +124,7 @@ fn raw_person(r: &Row) -> Result<RawPerson> {
     })
 }
 
-fn person_params(p: &PersonRow) -> [Param<'_>; 25] {
+fn person_params<'a>(p: &'a PersonRow<'a>) -> [Param<'a>; 25] {
     [
         &p.id,
         &p.id_number,
@@ -474,7 +474,8 @@ impl Db for PgDb {
         let mut writer = BinaryCopyInWriter::new(sink, &types);
         let mut count = 0u64;
         for data in people {
-            let row = PersonRow::from_person(&crate::new_person(data, None));
+            let person = crate::new_person(data, None);
+            let row = PersonRow::from_person(&person);
             let mut values: Vec<Param<'_>> = person_params(&row)[1..].to_vec();
             values.push(&at);
             writer.write(&values)?;

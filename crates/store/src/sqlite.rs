@@ -113,7 +113,7 @@ fn raw_person(r: &Row<'_>) -> rusqlite::Result<RawPerson> {
     })
 }
 
-fn person_params(p: &PersonRow) -> [&dyn rusqlite::ToSql; 25] {
+fn person_params<'a>(p: &'a PersonRow<'a>) -> [&'a dyn rusqlite::ToSql; 25] {
     [
         &p.id,
         &p.id_number,
@@ -179,6 +179,24 @@ impl Db for SqliteDb {
         if !self.conn.is_autocommit() {
             self.conn.execute_batch("ROLLBACK")?;
         }
+        Ok(())
+    }
+
+    fn begin_load(&mut self) -> Result<()> {
+        // In rollback-journal mode a load into new pages is written once, into the database
+        // file, and a crash still rolls it back (the journal and the file's old size say how).
+        // Leaving WAL needs every other connection closed; when that fails, stay in WAL.
+        let _ = self
+            .conn
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+                r.get::<_, String>(0)
+            });
+        Ok(())
+    }
+
+    fn end_load(&mut self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
         Ok(())
     }
 
@@ -403,35 +421,47 @@ impl Db for SqliteDb {
                 .query_row("SELECT coalesce(max(id), 0) + 1 FROM persons", [], |r| {
                     r.get(0)
                 })?;
-        // Loading into an empty register: build the indexes once at the end (a sort) rather
-        // than row by row. Index DDL is read back from the schema, so it stays what the
-        // migrations made. All of it is inside the caller's transaction.
-        let rebuild: Vec<(String, String)> = if first_id == 1 {
-            let mut stmt = self.conn.prepare(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('persons', 'events') AND sql IS NOT NULL",
-            )?;
-            let list = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            drop(stmt);
-            for (name, _) in &list {
-                self.conn.execute_batch(&format!("DROP INDEX {name}"))?;
+        // Loading into an empty register: the ID-number index is built once at the end (a
+        // sort) rather than row by row, since ID numbers arrive in no order and each insert
+        // would land on a random page. The other indexes stay live: their keys arrive nearly
+        // in order (a file lists a household's people together, an area's households together).
+        // The DDL is read back from the schema, so it stays what the migrations made.
+        let rebuild: Option<String> = if first_id == 1 {
+            let sql: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'persons_id_number'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if sql.is_some() {
+                self.conn.execute_batch("DROP INDEX persons_id_number")?;
             }
-            list
+            sql
         } else {
-            Vec::new()
+            None
         };
         let at_text = at.to_string();
         let mut next = first_id;
         {
-            let mut stmt = self.conn.prepare_cached(&insert_sql())?;
+            // A new person's state columns (status, spouse, pregnancy…) take their defaults, and
+            // the timestamp is bound once: SQLite keeps bindings from row to row.
+            let fresh = &PERSON_COLUMNS[..PERSON_COLUMNS.find(", status").expect("status column")];
+            let marks: Vec<String> = (1..=19).map(|i| format!("?{i}")).collect();
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "INSERT INTO persons ({fresh}, updated_at) VALUES ({}, ?20)",
+                marks.join(", ")
+            ))?;
+            stmt.raw_bind_parameter(20, &at_text)?;
             for data in people {
                 let mut p = crate::new_person(data, None);
                 p.id = PersonId(next);
                 let row = PersonRow::from_person(&p);
-                let mut values: Vec<&dyn rusqlite::ToSql> = person_params(&row).to_vec();
-                values.push(&at_text);
-                stmt.execute(values.as_slice())?;
+                for (i, value) in person_params(&row)[..19].iter().enumerate() {
+                    stmt.raw_bind_parameter(i + 1, value)?;
+                }
+                stmt.raw_execute()?;
                 next += 1;
                 tick();
             }
@@ -448,8 +478,11 @@ impl Db for SqliteDb {
                 first_id
             ],
         )?;
-        for (_, sql) in &rebuild {
-            self.conn.execute_batch(sql)?;
+        if let Some(sql) = rebuild {
+            // Let SQLite's sorter use a second core for the index build.
+            self.conn.execute_batch("PRAGMA threads = 2")?;
+            self.conn.execute_batch(&sql)?;
+            self.conn.execute_batch("PRAGMA threads = 0")?;
         }
         Ok((next - first_id) as u64)
     }
