@@ -1,1 +1,346 @@
-fn main() {}
+//! `renkou`: one binary for the register. Subcommands for administrators; the web app arrives
+//! with `serve`.
+
+mod bench;
+mod demo;
+mod progress;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use renkou_core::{AreaCode, PopulationType};
+use renkou_documents::import::{self, ImportOptions, ImportReport};
+use renkou_store::{PersonFilter, Store};
+
+use progress::Bar;
+
+#[derive(Parser)]
+#[command(
+    name = "renkou",
+    version,
+    about = "人口：社区人口和计划生育服务管理登记系统"
+)]
+struct Cli {
+    /// The database: a file path or sqlite:PATH (default renkou.db), or postgres://…
+    #[arg(long, global = true, env = "RENKOU_DB")]
+    db: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates the database or brings its schema up to date.
+    Init,
+    /// The area tree: districts, centres, committees and resident groups.
+    Areas {
+        #[command(subcommand)]
+        command: AreasCommand,
+    },
+    /// People and households.
+    Persons {
+        #[command(subcommand)]
+        command: PersonsCommand,
+    },
+    /// Life events: marriage, pregnancy, birth, contraception, moves, death, corrections.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Measures renkou against the databases' own bulk loaders (see docs/BENCHMARKS.md).
+    Bench(bench::BenchArgs),
+    /// Builds a realistic, synthetic demo city (into renkou-demo.db unless --db is given).
+    Demo {
+        #[arg(long, default_value_t = 50_000)]
+        persons: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AreasCommand {
+    /// Imports areas from CSV or XLSX with columns 区划代码,名称 (or code,name).
+    Import { file: PathBuf },
+    /// Lists areas, indented by level.
+    List {
+        /// Only this area and everything below it.
+        #[arg(long)]
+        under: Option<String>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ImportFlags {
+    /// Write the valid rows and leave out the invalid ones (listed in the rejected file).
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Where to write the rows that could not be imported (default: FILE.rejected.csv).
+    #[arg(long)]
+    rejected: Option<PathBuf>,
+}
+
+use clap::Args;
+
+#[derive(Subcommand)]
+enum PersonsCommand {
+    /// Imports people from CSV (UTF-8 or GBK) or XLSX; all rows or none.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        flags: ImportFlags,
+        /// Update people already registered (matched by ID number); each change is recorded
+        /// as a correction on their timeline.
+        #[arg(long)]
+        upsert: bool,
+    },
+    /// Exports people in the import format (.csv or .xlsx by the file name).
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        /// Only people of this area and everything below it.
+        #[arg(long)]
+        area: Option<String>,
+        /// Only this population type: 常住/流入/流出 or resident/migrant_in/migrant_out.
+        #[arg(long = "type")]
+        population_type: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Imports life events from CSV or XLSX; applied in date order, all rows or none.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        flags: ImportFlags,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Today in China (UTC+8, no daylight saving), the date events and ages are judged against.
+fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
+}
+
+fn actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+fn open(db: &Option<String>) -> Result<Store> {
+    let url = db.clone().unwrap_or_else(|| "renkou.db".into());
+    Ok(Store::open(&url)?)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Init => {
+            let store = open(&cli.db)?;
+            println!("数据库已就绪（{}）", store.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Areas { command } => match command {
+            AreasCommand::Import { file } => {
+                let mut store = open(&cli.db)?;
+                let report = import::import_areas(&mut store, &file, &mut Bar::new())?;
+                Ok(print_report(&file, &report, "个区划"))
+            }
+            AreasCommand::List { under } => {
+                let mut store = open(&cli.db)?;
+                let under = under
+                    .as_deref()
+                    .map(AreaCode::parse)
+                    .transpose()
+                    .context("--under")?;
+                let areas = store.areas(under.as_ref())?;
+                if areas.is_empty() {
+                    println!(
+                        "还没有区划。用 renkou areas import 文件 导入区划表（列：区划代码,名称）。"
+                    );
+                }
+                for a in areas {
+                    let depth = (a.code.as_str().len() - 6) / 3;
+                    println!(
+                        "{}{}  {}  {}",
+                        "  ".repeat(depth),
+                        a.code,
+                        a.level().name_zh(),
+                        a.name
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        Command::Persons { command } => match command {
+            PersonsCommand::Import {
+                file,
+                flags,
+                upsert,
+            } => {
+                let mut store = open(&cli.db)?;
+                let opts = import_options(&file, &flags, upsert);
+                let report = import::import_persons(&mut store, &file, &opts, &mut Bar::new())?;
+                Ok(print_report(&file, &report, "人"))
+            }
+            PersonsCommand::Export {
+                out,
+                area,
+                population_type,
+            } => {
+                let mut store = open(&cli.db)?;
+                let filter = PersonFilter {
+                    area: area
+                        .as_deref()
+                        .map(AreaCode::parse)
+                        .transpose()
+                        .context("--area")?,
+                    population_type: population_type
+                        .as_deref()
+                        .map(PopulationType::parse)
+                        .transpose()
+                        .context("--type")?,
+                    ..Default::default()
+                };
+                let n = renkou_documents::export::export_persons(
+                    &mut store,
+                    &filter,
+                    &out,
+                    &mut Bar::new(),
+                )?;
+                println!("已导出 {n} 人到 {}", out.display());
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        Command::Events { command } => match command {
+            EventsCommand::Import { file, flags } => {
+                let mut store = open(&cli.db)?;
+                let opts = import_options(&file, &flags, false);
+                let report = import::import_events(&mut store, &file, &opts, &mut Bar::new())?;
+                Ok(print_report(&file, &report, "个事件"))
+            }
+        },
+        Command::Bench(args) => bench::run(args),
+        Command::Demo { persons, seed } => {
+            let url = match &cli.db {
+                Some(url) => url.clone(),
+                None => {
+                    // The demo's own file is disposable: it is made anew on every run.
+                    for suffix in ["", "-wal", "-shm"] {
+                        let p = format!("renkou-demo.db{suffix}");
+                        if Path::new(&p).exists() {
+                            std::fs::remove_file(&p).with_context(|| format!("删除旧的 {p}"))?;
+                        }
+                    }
+                    "renkou-demo.db".to_string()
+                }
+            };
+            let mut store = Store::open(&url)?;
+            if store.count_persons(&PersonFilter {
+                all_statuses: true,
+                ..Default::default()
+            })? > 0
+            {
+                bail!(
+                    "数据库 {url} 中已有人口记录；演示城市需要一个空数据库（不加 --db 时使用 renkou-demo.db）"
+                );
+            }
+            let started = std::time::Instant::now();
+            let mut bar = Bar::new();
+            use renkou_documents::import::Progress;
+            bar.phase("生成", Some(persons));
+            let summary = demo::build(&mut store, persons, seed, today(), &mut |n| bar.advance(n))?;
+            bar.finish();
+            println!(
+                "演示城市已生成（{}，{:.1} 秒）：{url}",
+                store.backend(),
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "  区划：{} 个（社区服务中心 {}，居委会 {}，居民小组 {}）",
+                summary.areas, summary.centres, summary.committees, summary.groups
+            );
+            println!(
+                "  人口：{} 人，{} 户；流入 {} 人，流出 {} 人",
+                summary.persons, summary.households, summary.migrants_in, summary.migrants_out
+            );
+            println!(
+                "  近三年事件：{} 个，其中出生 {} 人",
+                summary.events, summary.births
+            );
+            println!("  试试：renkou --db {url} areas list");
+            println!("        renkou --db {url} persons export --out 人口.xlsx");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn import_options(file: &Path, flags: &ImportFlags, upsert: bool) -> ImportOptions {
+    let rejected = flags.rejected.clone().unwrap_or_else(|| {
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("import");
+        file.with_file_name(format!("{stem}.rejected.csv"))
+    });
+    ImportOptions {
+        skip_invalid: flags.skip_invalid,
+        upsert,
+        rejected_path: Some(rejected),
+        actor: actor(),
+        today: today(),
+    }
+}
+
+/// Prints what an import did, every problem as `row N, column C: reason`, and what to do next.
+/// Exit status 1 when nothing was written because of problems.
+fn print_report(file: &Path, r: &ImportReport, unit: &str) -> ExitCode {
+    println!("读取 {}（{}）：{} 行数据", file.display(), r.source, r.rows);
+    if !r.ignored_columns.is_empty() {
+        println!("未识别的列（已忽略）：{}", r.ignored_columns.join("、"));
+    }
+    for p in &r.problems {
+        println!("{p}");
+    }
+    if let Some(f) = &r.rejected_file {
+        println!("有问题的 {} 行及原因已写入 {}", r.rejected, f.display());
+    }
+    if r.written {
+        let mut parts = vec![format!("新增 {} {unit}", r.added)];
+        if r.updated > 0 || r.unchanged > 0 {
+            parts.push(format!("更新 {}", r.updated));
+            parts.push(format!("无变化 {}", r.unchanged));
+        }
+        if r.rejected > 0 {
+            parts.push(format!("跳过 {} 行", r.rejected));
+        }
+        println!("导入完成：{}", parts.join("，"));
+        ExitCode::SUCCESS
+    } else {
+        if r.rejected > 0 {
+            println!(
+                "有 {} 行数据有问题，没有写入任何数据。请改正后重新导入，或加 --skip-invalid 只导入正确的行。",
+                r.rejected
+            );
+        } else {
+            println!("文件有问题，没有写入任何数据。");
+        }
+        ExitCode::FAILURE
+    }
+}
