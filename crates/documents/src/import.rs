@@ -457,7 +457,8 @@ fn load_in_one_pass(
         });
         let mut outcome: Option<Result<bool, TableError>> = None;
         let written = store.load(|tx| {
-            let mut people = receiver.iter().flatten();
+            // Owned here, so that if writing fails the channel closes and the checker stops.
+            let mut people = receiver.into_iter().flatten();
             let added = tx.add_many(&mut people, &opts.actor, opts.today, &mut || {
                 progress.advance(1)
             })?;
