@@ -108,15 +108,14 @@ fn import_bench(b: ImportBench) -> Result<ExitCode> {
     write_people(&files.people, files.n)?;
     println!("{:.1} s (not measured)", started.elapsed().as_secs_f64());
 
+    // An empty RENKOU_BENCH_PG means "not set", as shells leave it.
+    let pg = b.pg.as_deref().map(str::trim).filter(|u| !u.is_empty());
     let mut outcomes = vec![sqlite_backend(&files)?];
     let mut pg_cleanup = None;
-    match &b.pg {
-        Some(base) => {
-            let (outcome, dbs) = postgres_backend(&files, base);
-            outcomes.push(outcome);
-            pg_cleanup = Some((base.clone(), dbs));
-        }
-        None => println!("PostgreSQL: skipped (no --pg URL and RENKOU_BENCH_PG is not set)"),
+    if let Some(base) = pg {
+        let (outcome, dbs) = postgres_backend(&files, base);
+        outcomes.push(outcome);
+        pg_cleanup = Some((base.to_string(), dbs));
     }
     // Counted after every timed run, so the bench process's own memory stays out of the
     // children's peak RSS (see `wait_measured`).
@@ -127,9 +126,7 @@ fn import_bench(b: ImportBench) -> Result<ExitCode> {
             .map(|db| count_people(db).map_err(|e| format!("{e:#}")));
     }
 
-    let pg_version =
-        b.pg.as_deref()
-            .and_then(|base| psql(base, "SHOW server_version").ok());
+    let pg_version = pg.and_then(|base| psql(base, "SHOW server_version").ok());
     print_report(&files, &outcomes, pg_version);
     if b.keep {
         println!("\nkept: {}", files.dir.display());
@@ -547,10 +544,21 @@ fn print_report(files: &Files, outcomes: &[Outcome], pg_version: Option<String>)
     if let Some(v) = pg_version {
         println!("PostgreSQL: {v}");
     }
+    if !outcomes.iter().any(|o| o.backend == "PostgreSQL") {
+        println!("PostgreSQL: skipped (give --pg postgres://… or set RENKOU_BENCH_PG)");
+    }
     println!();
     println!(
         "{:<11} {:>10} {:>10} {:>7} {:>9} {:>6} {:>12} {:>9} {:>6}",
-        "backend", "reference", "renkou", "ratio", "target", "", "renkou RSS", "target", ""
+        "backend",
+        "reference",
+        "renkou",
+        "ratio",
+        "target",
+        "result",
+        "renkou RSS",
+        "target",
+        "result"
     );
     for o in outcomes {
         println!("{}", table_line(o));
