@@ -15,6 +15,7 @@ use renkou_core::record::{
 use renkou_core::{Area, AreaCode, IdNumber, PersonData, PersonId};
 use renkou_store::{PersonFilter, Store, StoreError};
 
+use crate::duplicates::DuplicateFinder;
 use crate::read::{Row, Table, TableError, open_table};
 use crate::write::{TableWriter, WriteError};
 
@@ -99,6 +100,8 @@ pub enum ImportError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error("临时文件读写失败：{0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// The first rows of a file may be a title ("2026年11月人口信息登记表") above the header;
@@ -197,17 +200,20 @@ struct Plan {
     new_rows: u64,
 }
 
-/// What checking rows has found so far: the problems by row, and the ID numbers seen.
+/// What checking rows has found so far: the problems by row, and the ID numbers seen
+/// (repeats are found when the file has been read: see `finish`).
 struct RowChecker<'a> {
     map: &'a HeaderMap,
     headers: &'a [String],
     areas: &'a HashSet<String>,
     today: Date,
-    seen: HashMap<u64, u64>,
+    duplicates: DuplicateFinder,
     problems: HashMap<u64, Vec<RowProblem>>,
     rows: u64,
     /// A row that was valid when read turned out, later, to share its ID number with another.
     earlier_rows_invalidated: bool,
+    /// A temporary file for the repeat check could not be written; reported by `finish`.
+    io_error: Option<std::io::Error>,
 }
 
 impl<'a> RowChecker<'a> {
@@ -222,10 +228,11 @@ impl<'a> RowChecker<'a> {
             headers,
             areas,
             today,
-            seen: HashMap::new(),
+            duplicates: DuplicateFinder::new(),
             problems: HashMap::new(),
             rows: 0,
             earlier_rows_invalidated: false,
+            io_error: None,
         }
     }
 
@@ -255,24 +262,40 @@ impl<'a> RowChecker<'a> {
             self.problem(row.number, FieldError::new("area_code", message));
             valid = false;
         }
-        if let Some(id) = person.id_number {
-            if let Some(&first) = self.seen.get(&id_key(&id)) {
-                let e = |other: u64| {
-                    FieldError::new(
-                        "id_number",
-                        format!("身份证号在文件中重复出现（第{other}行也是这个号码）"),
-                    )
-                };
-                if !self.problems.contains_key(&first) {
-                    self.earlier_rows_invalidated = true;
-                }
-                self.problem(first, e(row.number));
-                self.problem(row.number, e(first));
-                return None;
-            }
-            self.seen.insert(id_key(&id), row.number);
+        if let Some(id) = &person.id_number {
+            let pushed = self.duplicates.push(id_key(id), row.number);
+            self.pending_io(pushed);
         }
         valid.then_some(person)
+    }
+
+    fn pending_io(&mut self, result: std::io::Result<()>) {
+        if let Err(e) = result {
+            self.io_error.get_or_insert(e);
+        }
+    }
+
+    /// Once every row is read: the rows whose ID number another row has too, both of them.
+    fn finish(&mut self) -> Result<(), ImportError> {
+        if let Some(e) = self.io_error.take() {
+            return Err(e.into());
+        }
+        let finder = std::mem::replace(&mut self.duplicates, DuplicateFinder::new());
+        for (first, later) in finder.finish()? {
+            if !self.problems.contains_key(&first) {
+                // The first row passed its checks and may already be written.
+                self.earlier_rows_invalidated = true;
+            }
+            let e = |other: u64| {
+                FieldError::new(
+                    "id_number",
+                    format!("身份证号在文件中重复出现（第{other}行也是这个号码）"),
+                )
+            };
+            self.problem(first, e(later));
+            self.problem(later, e(first));
+        }
+        Ok(())
     }
 }
 
@@ -362,6 +385,7 @@ pub fn import_persons(
             }
         }
         known.extend(lookup_known(store, &mut pending)?);
+        checker.finish()?;
         let mut plan = Plan {
             header_row,
             problems: std::mem::take(&mut checker.problems),
@@ -427,7 +451,7 @@ fn load_in_one_pass(
     let skip_invalid = opts.skip_invalid;
     std::thread::scope(|scope| {
         // The checker's verdict: whether what was written must be rolled back.
-        let checking = scope.spawn(move || -> Result<bool, TableError> {
+        let checking = scope.spawn(move || -> Result<bool, ImportError> {
             let mut batch = Vec::with_capacity(1024);
             for row in table {
                 let row = row?;
@@ -442,7 +466,8 @@ fn load_in_one_pass(
                     if batch.len() == 1024 {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(1024));
                         if sender.send(full).is_err() {
-                            return Ok(true);
+                            // The writer failed; its error is the one to report.
+                            return Ok(false);
                         }
                     }
                 }
@@ -450,29 +475,31 @@ fn load_in_one_pass(
             if !batch.is_empty() {
                 let _ = sender.send(batch);
             }
-            // Not needed any more; the writer still has indexes to build.
-            checker.seen = HashMap::new();
+            drop(sender);
+            checker.finish()?;
             let problems = !checker.problems.is_empty();
             Ok(problems && (!skip_invalid || checker.earlier_rows_invalidated))
         });
-        let mut outcome: Option<Result<bool, TableError>> = None;
+        let mut outcome: Option<Result<bool, ImportError>> = None;
         let written = store.load(|tx| {
             // Owned here, so that if writing fails the channel closes and the checker stops.
             let mut people = receiver.into_iter().flatten();
             let added = tx.add_many(&mut people, &opts.actor, opts.today, &mut || {
                 progress.advance(1)
-            })?;
+            });
             drop(people);
+            // The checker's verdict comes first: rows sharing an ID number also make the
+            // unique index fail, and then the problems are what the officer needs to see.
             let verdict = checking.join().expect("the checking thread does not panic");
             let roll_back = !matches!(verdict, Ok(false));
             outcome = Some(verdict);
             if roll_back {
                 return Err(StoreError::Rejected(Vec::new()));
             }
-            Ok(added)
+            added
         });
         match (written, outcome) {
-            (_, Some(Err(e))) => Err(e.into()),
+            (_, Some(Err(e))) => Err(e),
             (Ok(added), _) => Ok(Some(added)),
             (Err(StoreError::Rejected(v)), _) if v.is_empty() => Ok(None),
             (Err(e), _) => Err(e.into()),

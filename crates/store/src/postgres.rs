@@ -413,31 +413,24 @@ impl Db for PgDb {
             .client
             .query_one("SELECT coalesce(max(id), 0) FROM persons", &[])?
             .try_get(0)?;
-        // Into an empty register, build the secondary indexes once at the end (a sort), not
-        // row by row; their definitions are read back so they stay what the migrations made.
-        let rebuild: Vec<(String, String)> = if before == 0 {
-            let list: Vec<(String, String)> = self
-                .client
-                .query(
-                    "SELECT c.relname, pg_get_indexdef(i.indexrelid)
-                       FROM pg_index i
-                       JOIN pg_class c ON c.oid = i.indexrelid
-                       JOIN pg_class t ON t.oid = i.indrelid
-                       JOIN pg_namespace n ON n.oid = t.relnamespace
-                      WHERE n.nspname = current_schema() AND t.relname IN ('persons', 'events')
-                        AND NOT i.indisprimary",
-                    &[],
-                )?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_>>()?;
-            for (name, _) in &list {
-                self.client
-                    .batch_execute(&format!("DROP INDEX \"{name}\""))?;
+        // Into an empty register, the ID-number index is built once at the end (a sort)
+        // rather than row by row: ID numbers arrive in no order. The other indexes stay live,
+        // their keys arriving nearly in order. The DDL is read back, so it stays what the
+        // migrations made.
+        let rebuild: Option<String> = if before == 0 {
+            let def = self.client.query_opt(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'persons_id_number'",
+                &[],
+            )?;
+            match def {
+                Some(row) => {
+                    self.client.batch_execute("DROP INDEX persons_id_number")?;
+                    Some(row.try_get(0)?)
+                }
+                None => None,
             }
-            list
         } else {
-            Vec::new()
+            None
         };
         let columns: Vec<&str> = PERSON_COLUMNS.split(", ").skip(1).collect();
         let sink = self.client.copy_in(&format!(
@@ -486,7 +479,7 @@ impl Db for PgDb {
         let detail = detail_value(registered)?;
         self.client.execute(
             "INSERT INTO events (person_id, kind, occurred_on, recorded_at, recorded_by, detail)
-             SELECT id, $1, $2, $3, $4, $5 FROM persons WHERE id > $6 ORDER BY id",
+             SELECT id, $1, $2, $3, $4, $5 FROM persons WHERE id > $6",
             &[
                 &registered.kind.code(),
                 &registered.occurred_on,
@@ -496,8 +489,11 @@ impl Db for PgDb {
                 &before,
             ],
         )?;
-        for (_, sql) in &rebuild {
-            self.client.batch_execute(sql)?;
+        if let Some(sql) = rebuild {
+            // Server-side memory for the sort, for this transaction only.
+            self.client
+                .batch_execute("SET LOCAL maintenance_work_mem = '256MB'")?;
+            self.client.batch_execute(&sql)?;
         }
         self.statements.clear();
         Ok(count)
