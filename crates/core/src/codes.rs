@@ -51,16 +51,16 @@ macro_rules! code_table {
             /// By code, Chinese name, common short name or English name.
             pub fn parse(input: &str) -> Result<Self, CodeError> {
                 let s = input.trim();
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| same_code(v.code(), s))
-                    .or_else(|| Self::ALL.iter().copied().find(|v| {
-                        v.name_zh() == s
-                            || v.name_en().eq_ignore_ascii_case(s)
-                            || v.aliases().iter().any(|a| a.eq_ignore_ascii_case(s))
-                    }))
-                    .ok_or_else(|| CodeError {
+                // Most cells hold a name; only all-digit (or key-like) input is compared as a code.
+                let by_code = || Self::ALL.iter().copied().find(|v| same_code(v.code(), s));
+                let by_name = || Self::ALL.iter().copied().find(|v| {
+                    v.name_zh() == s
+                        || v.name_en().eq_ignore_ascii_case(s)
+                        || v.aliases().iter().any(|a| a.eq_ignore_ascii_case(s))
+                });
+                let looks_like_code = s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                let found = if looks_like_code { by_code().or_else(by_name) } else { by_name() };
+                found.ok_or_else(|| CodeError {
                         label: $label,
                         value: s.to_string(),
                         choices: $shown.to_string(),

@@ -10,7 +10,9 @@ CREATE TABLE areas (
 
 CREATE TABLE persons (
     id                    BIGINT PRIMARY KEY,
-    id_number             TEXT,
+    -- Codes and numbers compare byte by byte (COLLATE "C"): faster than a language's rules,
+    -- and their order is the codes' own.
+    id_number             TEXT COLLATE "C",
     name                  TEXT NOT NULL,
     sex                   TEXT NOT NULL,
     birth_date            DATE NOT NULL,
@@ -18,7 +20,7 @@ CREATE TABLE persons (
     marital_status        TEXT NOT NULL,
     education             TEXT,
     phone                 TEXT,
-    household_no          TEXT NOT NULL,
+    household_no          TEXT COLLATE "C" NOT NULL,
     relation              TEXT NOT NULL,
     population_type       TEXT NOT NULL,
     registered_place_code TEXT,
