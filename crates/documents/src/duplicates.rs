@@ -7,8 +7,8 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
-/// Two million pairs (32 MB) are sorted in memory at a time.
-const RUN: usize = 2_000_000;
+/// Half a million pairs (8 MB) are sorted in memory at a time.
+const RUN: usize = 500_000;
 
 pub(crate) struct DuplicateFinder {
     run: Vec<(u64, u64)>,
@@ -30,6 +30,11 @@ impl DuplicateFinder {
     }
 
     pub fn push(&mut self, key: u64, row: u64) -> io::Result<()> {
+        if self.run.capacity() == 0 {
+            // One allocation of the run's full size: growing by doubling would briefly hold
+            // one and a half times as much.
+            self.run.reserve_exact(self.run_len);
+        }
         self.run.push((key, row));
         if self.run.len() >= self.run_len {
             self.spill()?;

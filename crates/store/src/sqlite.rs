@@ -484,9 +484,13 @@ impl Db for SqliteDb {
         )?;
         if let Some(sql) = rebuild {
             // Let SQLite's sorter use a second core for the index build.
-            self.conn.execute_batch("PRAGMA threads = 2")?;
+            // The sort's memory follows the cache size (per sorting thread): keep it small here
+            // so the load's peak memory does not grow with the file.
+            self.conn
+                .execute_batch("PRAGMA threads = 2; PRAGMA cache_size = -16384")?;
             self.conn.execute_batch(&sql)?;
-            self.conn.execute_batch("PRAGMA threads = 0")?;
+            self.conn
+                .execute_batch("PRAGMA threads = 0; PRAGMA cache_size = -65536")?;
         }
         Ok((next - first_id) as u64)
     }
