@@ -147,6 +147,45 @@ fn find_header(
     }
 }
 
+/// A table opened and its header row understood, with the report it starts.
+struct Opened {
+    table: Table,
+    report: ImportReport,
+    header_row: u64,
+    headers: Vec<String>,
+    map: HeaderMap,
+}
+
+/// Opens a file and finds its header. A header that lacks required columns is not an error of
+/// the program but the officer's to fix: it comes back as a report (inner `Err`).
+fn open_with_header(
+    path: &Path,
+    columns: &'static [renkou_core::record::Column],
+) -> Result<Result<Opened, ImportReport>, ImportError> {
+    let mut table = open_table(path)?;
+    let mut report = ImportReport {
+        source: table.description.clone(),
+        ..Default::default()
+    };
+    let header = find_header(&mut table, columns)?;
+    match header.map {
+        Ok(map) => {
+            report.ignored_columns = map.ignored.clone();
+            Ok(Ok(Opened {
+                table,
+                report,
+                header_row: header.row,
+                headers: header.cells,
+                map,
+            }))
+        }
+        Err(problems) => {
+            report.problems = header_problems(header.row, problems);
+            Ok(Err(report))
+        }
+    }
+}
+
 fn next_nonblank(table: &mut Table) -> Result<Option<Row>, TableError> {
     for row in table.by_ref() {
         let row = row?;
@@ -306,24 +345,16 @@ pub fn import_persons(
     opts: &ImportOptions,
     progress: &mut dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let mut table = open_table(path)?;
-    let mut report = ImportReport {
-        source: table.description.clone(),
-        ..Default::default()
-    };
-    let Header {
-        row: header_row,
-        cells: headers,
+    let Opened {
+        mut table,
+        mut report,
+        header_row,
+        headers,
         map,
-    } = find_header(&mut table, PERSON_COLUMNS)?;
-    let map = match map {
-        Ok(m) => m,
-        Err(problems) => {
-            report.problems = header_problems(header_row, problems);
-            return Ok(report);
-        }
+    } = match open_with_header(path, PERSON_COLUMNS)? {
+        Ok(opened) => opened,
+        Err(bad_header) => return Ok(bad_header),
     };
-    report.ignored_columns = map.ignored.clone();
     let areas: HashSet<String> = store
         .areas(None)?
         .into_iter()
@@ -703,24 +734,16 @@ pub fn import_events(
     opts: &ImportOptions,
     progress: &mut dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let mut table = open_table(path)?;
-    let mut report = ImportReport {
-        source: table.description.clone(),
-        ..Default::default()
-    };
-    let Header {
-        row: header_row,
-        cells: headers,
+    let Opened {
+        mut table,
+        mut report,
+        header_row,
+        headers,
         map,
-    } = find_header(&mut table, EVENT_COLUMNS)?;
-    let map = match map {
-        Ok(m) => m,
-        Err(problems) => {
-            report.problems = header_problems(header_row, problems);
-            return Ok(report);
-        }
+    } = match open_with_header(path, EVENT_COLUMNS)? {
+        Ok(opened) => opened,
+        Err(bad_header) => return Ok(bad_header),
     };
-    report.ignored_columns = map.ignored.clone();
     // Events files are a month's changes, not a census: they are held and applied in the order
     // things happened, whatever order the officer typed them in.
     let mut parsed = Vec::new();
@@ -811,24 +834,16 @@ pub fn import_areas(
     path: &Path,
     progress: &mut dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let mut table = open_table(path)?;
-    let mut report = ImportReport {
-        source: table.description.clone(),
-        ..Default::default()
-    };
-    let Header {
-        row: header_row,
-        cells: headers,
+    let Opened {
+        mut table,
+        mut report,
+        header_row: _,
+        headers,
         map,
-    } = find_header(&mut table, AREA_COLUMNS)?;
-    let map = match map {
-        Ok(m) => m,
-        Err(problems) => {
-            report.problems = header_problems(header_row, problems);
-            return Ok(report);
-        }
+    } = match open_with_header(path, AREA_COLUMNS)? {
+        Ok(opened) => opened,
+        Err(bad_header) => return Ok(bad_header),
     };
-    report.ignored_columns = map.ignored.clone();
     progress.phase("检查", None);
     let mut areas: Vec<(u64, Area)> = Vec::new();
     let mut problems: HashMap<u64, Vec<RowProblem>> = HashMap::new();
