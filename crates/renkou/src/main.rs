@@ -120,6 +120,12 @@ enum EventsCommand {
 }
 
 fn main() -> ExitCode {
+    // `renkou areas list | head` should stop quietly when head has seen enough, as Unix tools
+    // do, rather than panic on a closed pipe.
+    // SAFETY: called once at start, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
