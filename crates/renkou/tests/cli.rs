@@ -564,6 +564,9 @@ fn postgres_takes_the_same_files() {
             .status
             .success()
     );
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
     assert_eq!(
         std::fs::read(&pg_out).unwrap(),
         std::fs::read(&lite_out).unwrap(),

@@ -12,6 +12,18 @@ struct Backend {
     name: &'static str,
     url: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL server and schema to drop when the test is done.
+    pg_schema: Option<(String, String)>,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.pg_schema {
+            if let Ok(mut admin) = postgres::Client::connect(base, postgres::NoTls) {
+                let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
 }
 
 fn backends() -> Vec<Backend> {
@@ -20,6 +32,7 @@ fn backends() -> Vec<Backend> {
         name: "sqlite",
         url: dir.path().join("t.db").display().to_string(),
         _dir: Some(dir),
+        pg_schema: None,
     }];
     if let Ok(base) = std::env::var("RENKOU_TEST_PG") {
         let schema = format!("t_{}_{}", std::process::id(), rand_suffix());
@@ -33,6 +46,7 @@ fn backends() -> Vec<Backend> {
             name: "postgres",
             url: format!("{base}{sep}options=-csearch_path%3D{schema}"),
             _dir: None,
+            pg_schema: Some((base.clone(), schema)),
         });
     }
     list
