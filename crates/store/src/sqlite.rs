@@ -49,9 +49,11 @@ impl SqliteDb {
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 10000;
-             PRAGMA cache_size = -65536;
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA cache_size = -65536;",
         )
+        // temp_store stays FILE (the default): a sort larger than the cache, such as building
+        // the ID-number index of millions of people, spills to a temporary file instead of
+        // growing in memory (in MEMORY mode SQLite's sorter has no size limit at all).
         .map_err(open_err)?;
         let mut db = SqliteDb { conn };
         db.migrate()?;
