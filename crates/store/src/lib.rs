@@ -371,11 +371,11 @@ impl Tx<'_> {
             }
             _ => None,
         };
-        if ev.kind == EventKind::Remarriage
-            && spouse.is_none()
-            && ev.detail.spouse_id_number.is_none()
-        {
-            ev.detail.spouse_id = None;
+        // Links are the register's to make, never the caller's to claim.
+        ev.detail.spouse_id = None;
+        ev.detail.caused_by = None;
+        if let Some(child) = ev.detail.child.as_mut() {
+            child.child_id = None;
         }
         let children = if ev.kind == EventKind::Birth {
             self.db.children_of(person_id)?

@@ -632,3 +632,18 @@ fn the_database_refuses_to_rewrite_history() {
 fn rusqlite_open(path: &str) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
+
+#[test]
+fn links_are_made_by_the_register_not_claimed_by_the_caller() {
+    each_backend(|s| {
+        let her = s.add_person(woman(1), "test", TODAY).unwrap();
+        let stranger = s.add_person(man(1), "test", TODAY).unwrap();
+        let mut marriage = ev(EventKind::Marriage, date(2020, 5, 1));
+        marriage.detail.spouse_id = Some(stranger); // not a spouse the register found
+        let recorded = s.record_event(her, marriage, "test", TODAY).unwrap();
+        assert_eq!(recorded.detail.spouse_id, None);
+        assert_eq!(s.person(her).unwrap().unwrap().spouse_id, None);
+        let him = s.person(stranger).unwrap().unwrap();
+        assert_eq!(him.data.marital_status, MaritalStatus::Unmarried);
+    });
+}
