@@ -469,18 +469,3 @@ code_table! {
         Correction = ("correction", "更正", "correction"),
     }
 }
-
-impl EventKind {
-    /// Pregnancy, its outcome and contraception are health data: shown only to roles whose work
-    /// needs them, and audited when viewed.
-    pub fn is_health(self) -> bool {
-        matches!(
-            self,
-            EventKind::Pregnancy
-                | EventKind::PregnancyOutcome
-                | EventKind::ContraceptionStart
-                | EventKind::ContraceptionChange
-                | EventKind::ContraceptionStop
-        )
-    }
-}

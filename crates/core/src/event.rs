@@ -76,17 +76,6 @@ pub struct Event {
     pub detail: EventDetail,
 }
 
-impl Event {
-    /// Days between the event and its recording: the timeliness the plan asks for.
-    pub fn delay_days(&self) -> i64 {
-        let recorded = self
-            .recorded_at
-            .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-            .date();
-        (recorded - self.occurred_on).get_days().into()
-    }
-}
-
 /// What must happen to others because of an event on one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SideEffect {

@@ -132,10 +132,6 @@ impl TableWriter {
             }
         }
     }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 fn as_excel_date(value: &str) -> Option<ExcelDateTime> {

@@ -462,10 +462,6 @@ impl Tx<'_> {
     pub fn person_by_id_number(&mut self, id: &IdNumber) -> Result<Option<Person>> {
         self.db.person_by_id_number(id)
     }
-
-    pub fn person(&mut self, id: PersonId) -> Result<Option<Person>> {
-        self.db.person(id)
-    }
 }
 
 fn new_person(data: PersonData, mother_id: Option<PersonId>) -> Person {
