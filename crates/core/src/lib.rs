@@ -2,7 +2,10 @@
 //! family-planning service network. Nothing here does I/O; every value type parses, so an
 //! invalid one cannot exist.
 
+pub mod access;
+pub mod account;
 pub mod area;
+pub mod audit;
 pub mod codes;
 pub mod dates;
 pub mod event;
@@ -11,6 +14,7 @@ pub mod person;
 pub mod phone;
 pub mod record;
 
+pub use access::{Action, Actor, Role, Scope};
 pub use area::{Area, AreaCode, AreaLevel};
 pub use codes::*;
 pub use event::{Event, EventDetail, EventId, NewEvent};

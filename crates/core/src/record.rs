@@ -404,6 +404,28 @@ pub fn event_from_row(map: &HeaderMap, row: &[String]) -> Result<EventRow, Vec<F
         errors: Vec::new(),
     };
     let id_number = r.required("id_number", id_from_cell);
+    let event = event_fields(&mut r);
+    match (id_number, event) {
+        (Some(id_number), Some(event)) if r.errors.is_empty() => Ok(EventRow { id_number, event }),
+        _ => Err(r.errors),
+    }
+}
+
+/// An event for a person already chosen (a form or the API, where the person is in the URL):
+/// the same columns and rules as a file row, without the ID number column.
+pub fn new_event_from_row(map: &HeaderMap, row: &[String]) -> Result<NewEvent, Vec<FieldError>> {
+    let mut r = Reader {
+        map,
+        row,
+        errors: Vec::new(),
+    };
+    match event_fields(&mut r) {
+        Some(event) if r.errors.is_empty() => Ok(event),
+        _ => Err(r.errors),
+    }
+}
+
+fn event_fields(r: &mut Reader<'_>) -> Option<NewEvent> {
     let kind = r.required("event", EventKind::parse);
     let date = r.required("date", parse_date);
     let spouse_id_number = r.field("spouse_id_number", id_from_cell);
@@ -416,13 +438,9 @@ pub fn event_from_row(map: &HeaderMap, row: &[String]) -> Result<EventRow, Vec<F
     let to_area_code = r.field("to_area_code", AreaCode::parse);
     let child_name = r.text("child_name");
     let note = r.text("note");
-    let errors = r.errors;
-    let (Some(id_number), Some(kind), Some(occurred_on)) = (id_number, kind, date) else {
-        return Err(errors);
+    let (Some(kind), Some(occurred_on)) = (kind, date) else {
+        return None;
     };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let child = (kind == EventKind::Birth).then_some(ChildBirth {
         name: child_name,
         sex: child_sex,
@@ -431,20 +449,17 @@ pub fn event_from_row(map: &HeaderMap, row: &[String]) -> Result<EventRow, Vec<F
         birth_defect,
         child_id: None,
     });
-    Ok(EventRow {
-        id_number,
-        event: NewEvent {
-            kind,
-            occurred_on,
-            detail: EventDetail {
-                spouse_id_number,
-                method,
-                outcome,
-                child,
-                to_area_code,
-                note,
-                ..EventDetail::default()
-            },
+    Some(NewEvent {
+        kind,
+        occurred_on,
+        detail: EventDetail {
+            spouse_id_number,
+            method,
+            outcome,
+            child,
+            to_area_code,
+            note,
+            ..EventDetail::default()
         },
     })
 }

@@ -8,6 +8,69 @@ use renkou_core::{
 
 use crate::{PersonFilter, Result};
 
+/// A value for the small tables (accounts, sessions, audit) whose SQL is written once for both
+/// backends. Nulls carry their type: PostgreSQL checks parameter types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SqlValue {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+}
+
+impl SqlValue {
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            SqlValue::Int(v) => *v,
+            SqlValue::Bool(b) => Some(i64::from(*b)),
+            SqlValue::Text(_) => None,
+        }
+    }
+    pub fn text(&self) -> Option<String> {
+        match self {
+            SqlValue::Text(v) => v.clone(),
+            _ => None,
+        }
+    }
+    pub fn bool(&self) -> bool {
+        match self {
+            SqlValue::Bool(b) => *b,
+            SqlValue::Int(v) => v.unwrap_or(0) != 0,
+            SqlValue::Text(_) => false,
+        }
+    }
+}
+
+impl From<i64> for SqlValue {
+    fn from(v: i64) -> Self {
+        SqlValue::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for SqlValue {
+    fn from(v: Option<i64>) -> Self {
+        SqlValue::Int(v)
+    }
+}
+impl From<&str> for SqlValue {
+    fn from(v: &str) -> Self {
+        SqlValue::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for SqlValue {
+    fn from(v: String) -> Self {
+        SqlValue::Text(Some(v))
+    }
+}
+impl From<Option<String>> for SqlValue {
+    fn from(v: Option<String>) -> Self {
+        SqlValue::Text(v)
+    }
+}
+impl From<bool> for SqlValue {
+    fn from(v: bool) -> Self {
+        SqlValue::Bool(v)
+    }
+}
+
 pub(crate) trait Db: Send {
     fn backend(&self) -> &'static str;
 
@@ -23,6 +86,14 @@ pub(crate) trait Db: Send {
     fn end_load(&mut self) -> Result<()> {
         Ok(())
     }
+
+    /// Runs one statement of the shared SQL, written with `?1`-style placeholders.
+    fn exec(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64>;
+    /// Runs one query of the shared SQL and returns its rows.
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>>;
+    /// Inside a transaction: wait until no other transaction is appending to the audit chain,
+    /// so each row links to the one committed before it.
+    fn lock_audit(&mut self) -> Result<()>;
 
     fn upsert_area(&mut self, area: &Area) -> Result<()>;
     /// Areas at and below `under` (all when None), ordered by code.
@@ -45,6 +116,8 @@ pub(crate) trait Db: Send {
         limit: u32,
     ) -> Result<Vec<Person>>;
     fn count_persons(&mut self, filter: &PersonFilter) -> Result<u64>;
+    /// Counts at most `cap` matches: a list's count stays cheap over a whole city.
+    fn count_persons_capped(&mut self, filter: &PersonFilter, cap: u64) -> Result<u64>;
     /// Streams every matching person in id order without holding them all.
     fn each_person(
         &mut self,

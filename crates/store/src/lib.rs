@@ -2,10 +2,16 @@
 //! runs the register's rules (from `renkou-core`) and writes their results in one transaction.
 //! The backends differ only in SQL (`db::Db`); one conformance suite runs against both.
 
+mod accounts;
+mod audit;
 mod db;
 mod postgres;
 mod row;
+mod scoped;
 mod sqlite;
+
+pub use accounts::{NewAccount, Session, SessionKind};
+pub use audit::{AuditCheck, AuditFilter};
 
 use std::collections::HashMap;
 
@@ -16,8 +22,8 @@ use renkou_core::person::FieldError;
 use renkou_core::record::PERSON_COLUMNS;
 use renkou_core::record::person_to_row;
 use renkou_core::{
-    Area, AreaCode, Event, EventKind, IdNumber, NewEvent, Person, PersonData, PersonId,
-    PersonStatus, PopulationType, Sex,
+    Area, AreaCode, Event, EventKind, IdNumber, MaritalStatus, NewEvent, Person, PersonData,
+    PersonId, PersonStatus, PopulationType, Sex,
 };
 
 use db::Db;
@@ -34,6 +40,9 @@ pub enum StoreError {
     DuplicateIdNumber(String),
     #[error("没有找到{0}")]
     NotFound(String),
+    /// The account's role may not do this (the role table); audited by the store.
+    #[error("没有权限：{0}")]
+    Denied(String),
 }
 
 fn join_errors(errors: &[FieldError]) -> String {
@@ -45,7 +54,7 @@ fn join_errors(errors: &[FieldError]) -> String {
 }
 
 impl StoreError {
-    fn rejected(field: &'static str, message: impl std::fmt::Display) -> Self {
+    pub(crate) fn rejected(field: &'static str, message: impl std::fmt::Display) -> Self {
         StoreError::Rejected(vec![FieldError::new(field, message)])
     }
 }
@@ -78,6 +87,45 @@ pub struct PersonFilter {
     /// None means active people only; use `all_statuses` for everyone ever registered.
     pub status: Option<PersonStatus>,
     pub all_statuses: bool,
+    /// Only these population types (a role's reach, such as a migrant coordinator's).
+    pub population_types: Option<&'static [PopulationType]>,
+    pub marital_status: Option<MaritalStatus>,
+    /// Birth dates within these bounds, inclusive: an age band.
+    pub born_from: Option<Date>,
+    pub born_to: Option<Date>,
+    pub search: Option<PersonSearch>,
+}
+
+/// What a search box can find, each answered from an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonSearch {
+    IdNumber(IdNumber),
+    /// The first digits of an ID number (at least 6).
+    IdNumberPrefix(String),
+    Phone(String),
+    NamePrefix(String),
+}
+
+impl PersonSearch {
+    /// Reads what someone typed: a whole ID number, a mobile number, the start of an ID
+    /// number, or the start of a name. None for an empty box.
+    pub fn parse(text: &str) -> Option<PersonSearch> {
+        let t = text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        if let Ok(id) = IdNumber::parse(t) {
+            return Some(PersonSearch::IdNumber(id));
+        }
+        let digits = t.chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
+        if digits && t.len() == 11 && t.starts_with('1') {
+            return Some(PersonSearch::Phone(t.to_string()));
+        }
+        if digits && t.len() >= 6 {
+            return Some(PersonSearch::IdNumberPrefix(t.to_uppercase()));
+        }
+        Some(PersonSearch::NamePrefix(t.to_string()))
+    }
 }
 
 /// The exclusive upper bound of "this code and everything below it": ':' sorts right after '9'.
@@ -269,12 +317,12 @@ pub struct Tx<'a> {
     db: &'a mut dyn Db,
 }
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     Timestamp::now()
 }
 
 impl Tx<'_> {
-    fn check_area(&mut self, code: &AreaCode, field: &'static str) -> Result<()> {
+    pub(crate) fn check_area(&mut self, code: &AreaCode, field: &'static str) -> Result<()> {
         if self.db.areas(Some(code))?.iter().any(|a| &a.code == code) {
             Ok(())
         } else {

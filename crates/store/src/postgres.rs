@@ -11,18 +11,31 @@ use renkou_core::{
     PersonId,
 };
 
-use crate::db::Db;
+use crate::db::{Db, SqlValue};
 use crate::row::{PERSON_COLUMNS, PersonRow, RawPerson, filter_clause};
 use crate::{PersonFilter, Result, StoreError};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "register",
-    include_str!("../migrations/postgres/0001_register.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "register",
+        include_str!("../migrations/postgres/0001_register.sql"),
+    ),
+    (
+        2,
+        "accounts_audit",
+        include_str!("../migrations/postgres/0002_accounts_audit.sql"),
+    ),
+];
 
 /// Any number will do, as long as it is the same for every renkou process on the database.
 const MIGRATION_LOCK: i64 = 0x72656e6b6f75;
+const AUDIT_LOCK: i64 = 0x72656e6b6f76;
+
+/// The shared SQL's `?1` placeholders in PostgreSQL's `$1` style.
+fn dollar_placeholders(sql: &str) -> String {
+    sql.replace('?', "$")
+}
 
 pub(crate) struct PgDb {
     client: Client,
@@ -154,6 +167,19 @@ fn person_params<'a>(p: &'a PersonRow<'a>) -> [Param<'a>; 25] {
     ]
 }
 
+fn pg_values(params: &[SqlValue]) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .iter()
+        .map(|v| -> Box<dyn ToSql + Sync> {
+            match v {
+                SqlValue::Int(v) => Box::new(*v),
+                SqlValue::Text(v) => Box::new(v.clone()),
+                SqlValue::Bool(v) => Box::new(*v),
+            }
+        })
+        .collect()
+}
+
 fn ph(n: usize) -> String {
     format!("${n}")
 }
@@ -163,6 +189,46 @@ fn detail_value(e: &NewEvent) -> Result<serde_json::Value> {
 }
 
 impl Db for PgDb {
+    fn exec(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+        let s = self.stmt(&dollar_placeholders(sql))?;
+        let values = pg_values(params);
+        let refs: Vec<Param<'_>> = values.iter().map(|v| v.as_ref() as Param<'_>).collect();
+        Ok(self.client.execute(&s, &refs)?)
+    }
+
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>> {
+        let s = self.stmt(&dollar_placeholders(sql))?;
+        let values = pg_values(params);
+        let refs: Vec<Param<'_>> = values.iter().map(|v| v.as_ref() as Param<'_>).collect();
+        let rows = self.client.query(&s, &refs)?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        let ty = r.columns()[i].type_();
+                        Ok(if *ty == Type::BOOL {
+                            SqlValue::Bool(r.try_get(i)?)
+                        } else if *ty == Type::INT8 {
+                            SqlValue::Int(r.try_get(i)?)
+                        } else if *ty == Type::INT4 {
+                            SqlValue::Int(r.try_get::<_, Option<i32>>(i)?.map(i64::from))
+                        } else {
+                            SqlValue::Text(r.try_get(i)?)
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn lock_audit(&mut self) -> Result<()> {
+        // Held until the transaction ends: the next appender reads this row's hash only after
+        // it is committed.
+        let s = self.stmt("SELECT pg_advisory_xact_lock($1)")?;
+        self.client.execute(&s, &[&AUDIT_LOCK])?;
+        Ok(())
+    }
+
     fn backend(&self) -> &'static str {
         "postgres"
     }
@@ -307,7 +373,7 @@ impl Db for PgDb {
         after: Option<PersonId>,
         limit: u32,
     ) -> Result<Vec<Person>> {
-        let (clause, values) = filter_clause(filter, 1, ph);
+        let (clause, values) = filter_clause(filter, 1, ph, true);
         let after = after.map_or(0, |a| a.0);
         let limit = i64::from(limit);
         let sql = format!(
@@ -327,8 +393,18 @@ impl Db for PgDb {
     }
 
     fn count_persons(&mut self, filter: &PersonFilter) -> Result<u64> {
-        let (clause, values) = filter_clause(filter, 1, ph);
+        let (clause, values) = filter_clause(filter, 1, ph, true);
         let s = self.stmt(&format!("SELECT count(*) FROM persons WHERE {clause}"))?;
+        let params: Vec<Param<'_>> = values.iter().map(|v| v as Param<'_>).collect();
+        let n: i64 = self.client.query_one(&s, &params)?.try_get(0)?;
+        Ok(n as u64)
+    }
+
+    fn count_persons_capped(&mut self, filter: &PersonFilter, cap: u64) -> Result<u64> {
+        let (clause, values) = filter_clause(filter, 1, ph, true);
+        let s = self.stmt(&format!(
+            "SELECT count(*) FROM (SELECT 1 FROM persons WHERE {clause} LIMIT {cap}) t"
+        ))?;
         let params: Vec<Param<'_>> = values.iter().map(|v| v as Param<'_>).collect();
         let n: i64 = self.client.query_one(&s, &params)?.try_get(0)?;
         Ok(n as u64)
@@ -339,7 +415,7 @@ impl Db for PgDb {
         filter: &PersonFilter,
         f: &mut dyn FnMut(Person) -> Result<()>,
     ) -> Result<()> {
-        let (clause, values) = filter_clause(filter, 1, ph);
+        let (clause, values) = filter_clause(filter, 1, ph, true);
         let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} ORDER BY id");
         // query_raw streams rows off the socket as they arrive.
         let mut rows = self.client.query_raw(&sql, values.iter())?;

@@ -174,12 +174,17 @@ impl RawPerson {
 }
 
 /// The WHERE clause of a person filter, with its text parameters; `ph(n)` writes the n-th
-/// placeholder in the backend's style (? or $n).
+/// placeholder in the backend's style (? or $n). On PostgreSQL (`pg`) a date parameter is cast
+/// (SQLite keeps dates as ISO text) and names compare byte by byte, as their index does.
 pub(crate) fn filter_clause(
     f: &crate::PersonFilter,
     first: usize,
     ph: fn(usize) -> String,
+    pg: bool,
 ) -> (String, Vec<String>) {
+    use crate::PersonSearch;
+    let date_cast = if pg { "::text::date" } else { "" };
+    let name = if pg { "name COLLATE \"C\"" } else { "name" };
     let mut parts = Vec::new();
     let mut values = Vec::new();
     let mut push = |sql: &str, v: String, parts: &mut Vec<String>| {
@@ -193,8 +198,38 @@ pub(crate) fn filter_clause(
     if let Some(t) = f.population_type {
         push("population_type = {}", t.code().to_string(), &mut parts);
     }
+    if let Some(types) = f.population_types {
+        let mut alternatives = Vec::new();
+        for t in types {
+            push("population_type = {}", t.code().to_string(), &mut alternatives);
+        }
+        parts.push(format!("({})", alternatives.join(" OR ")));
+    }
     if let Some(s) = f.sex {
         push("sex = {}", s.code().to_string(), &mut parts);
+    }
+    if let Some(m) = f.marital_status {
+        push("marital_status = {}", m.code().to_string(), &mut parts);
+    }
+    if let Some(d) = f.born_from {
+        push(&format!("birth_date >= {{}}{date_cast}"), d.to_string(), &mut parts);
+    }
+    if let Some(d) = f.born_to {
+        push(&format!("birth_date <= {{}}{date_cast}"), d.to_string(), &mut parts);
+    }
+    match &f.search {
+        None => {}
+        Some(PersonSearch::IdNumber(id)) => push("id_number = {}", id.to_string(), &mut parts),
+        Some(PersonSearch::IdNumberPrefix(p)) => {
+            push("id_number >= {}", p.clone(), &mut parts);
+            push("id_number < {}", format!("{p}:"), &mut parts);
+        }
+        Some(PersonSearch::Phone(p)) => push("phone = {}", p.clone(), &mut parts),
+        Some(PersonSearch::NamePrefix(p)) => {
+            // U+10FFFF sorts after every character a name can hold.
+            push(&format!("{name} >= {{}}"), p.clone(), &mut parts);
+            push(&format!("{name} < {{}}"), format!("{p}\u{10FFFF}"), &mut parts);
+        }
     }
     match (f.status, f.all_statuses) {
         (Some(s), _) => push("status = {}", s.key().to_string(), &mut parts),

@@ -9,15 +9,22 @@ use renkou_core::{
 };
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
-use crate::db::Db;
+use crate::db::{Db, SqlValue};
 use crate::row::{PERSON_COLUMNS, PersonRow, RawPerson, filter_clause};
 use crate::{PersonFilter, Result, StoreError};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "register",
-    include_str!("../migrations/sqlite/0001_register.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "register",
+        include_str!("../migrations/sqlite/0001_register.sql"),
+    ),
+    (
+        2,
+        "accounts_audit",
+        include_str!("../migrations/sqlite/0002_accounts_audit.sql"),
+    ),
+];
 
 pub(crate) struct SqliteDb {
     conn: Connection,
@@ -165,9 +172,54 @@ fn ph(n: usize) -> String {
     format!("?{n}")
 }
 
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            SqlValue::Int(v) => v.to_sql(),
+            SqlValue::Text(v) => v.to_sql(),
+            SqlValue::Bool(v) => v.to_sql(),
+        }
+    }
+}
+
 impl Db for SqliteDb {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn exec(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .execute(params_from_iter(params.iter()))? as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>> {
+        use rusqlite::types::ValueRef;
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query(params_from_iter(params.iter()))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut row = Vec::with_capacity(n);
+            for i in 0..n {
+                row.push(match r.get_ref(i)? {
+                    ValueRef::Null => SqlValue::Int(None),
+                    ValueRef::Integer(v) => SqlValue::Int(Some(v)),
+                    ValueRef::Real(v) => SqlValue::Int(Some(v as i64)),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        SqlValue::Text(Some(String::from_utf8_lossy(t).into_owned()))
+                    }
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    fn lock_audit(&mut self) -> Result<()> {
+        // Every transaction begins IMMEDIATE: it already holds the only write lock.
+        Ok(())
     }
 
     fn begin(&mut self) -> Result<()> {
@@ -335,7 +387,7 @@ impl Db for SqliteDb {
         after: Option<PersonId>,
         limit: u32,
     ) -> Result<Vec<Person>> {
-        let (clause, mut values) = filter_clause(filter, 1, ph);
+        let (clause, mut values) = filter_clause(filter, 1, ph, false);
         let n = values.len();
         values.push(after.map_or(0, |a| a.0).to_string());
         let sql = format!(
@@ -348,8 +400,18 @@ impl Db for SqliteDb {
     }
 
     fn count_persons(&mut self, filter: &PersonFilter) -> Result<u64> {
-        let (clause, values) = filter_clause(filter, 1, ph);
+        let (clause, values) = filter_clause(filter, 1, ph, false);
         let sql = format!("SELECT count(*) FROM persons WHERE {clause}");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(values.iter()), |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    fn count_persons_capped(&mut self, filter: &PersonFilter, cap: u64) -> Result<u64> {
+        let (clause, values) = filter_clause(filter, 1, ph, false);
+        let sql =
+            format!("SELECT count(*) FROM (SELECT 1 FROM persons WHERE {clause} LIMIT {cap})");
         Ok(self
             .conn
             .prepare_cached(&sql)?
@@ -361,7 +423,7 @@ impl Db for SqliteDb {
         filter: &PersonFilter,
         f: &mut dyn FnMut(Person) -> Result<()>,
     ) -> Result<()> {
-        let (clause, values) = filter_clause(filter, 1, ph);
+        let (clause, values) = filter_clause(filter, 1, ph, false);
         let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} ORDER BY id");
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(values.iter()))?;

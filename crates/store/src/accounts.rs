@@ -1,0 +1,366 @@
+//! Staff accounts, login failures and sessions. Every change here is audited in its own
+//! transaction: the caller passes the audit entry and it is written with the change.
+
+use jiff::Timestamp;
+use renkou_core::account::{Account, FAILURE_WINDOW, SESSION_IDLE, Username, lock_after_failure};
+use renkou_core::audit::AuditEntry;
+use renkou_core::{AreaCode, Role};
+
+use crate::db::{Db, SqlValue};
+use crate::{Result, Store, StoreError, Tx};
+
+/// A new account: the password arrives already hashed (argon2id, by the caller).
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: Username,
+    pub role: Role,
+    pub area: AreaCode,
+    pub password_hash: String,
+    pub must_change_password: bool,
+}
+
+/// A browser session or an API token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Browser,
+    Api,
+}
+
+impl SessionKind {
+    fn key(self) -> &'static str {
+        match self {
+            SessionKind::Browser => "browser",
+            SessionKind::Api => "api",
+        }
+    }
+}
+
+/// A live session: whose, and the token its forms must carry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub account: Account,
+    pub kind: SessionKind,
+    pub csrf_token: String,
+    pub last_seen_at: Timestamp,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, username, role, area_code, disabled, must_change_password, \
+    locked_until, created_at, password_hash";
+
+/// Times compared in SQL are written with a fixed width (microseconds, always six digits), so
+/// text order is time order.
+pub(crate) fn stamp(t: Timestamp) -> String {
+    format!(
+        "{}.{:06}Z",
+        t.strftime("%Y-%m-%dT%H:%M:%S"),
+        t.subsec_microsecond()
+    )
+}
+
+fn ts(v: &SqlValue) -> Option<Timestamp> {
+    v.text().and_then(|t| t.parse().ok())
+}
+
+fn account_from(row: &[SqlValue]) -> Result<(Account, String)> {
+    let bad = |what: &str| StoreError::Database(format!("账户表中的{what}无效"));
+    let account = Account {
+        id: row[0].int().ok_or_else(|| bad("id"))?,
+        username: Username::parse(&row[1].text().unwrap_or_default())
+            .map_err(|_| bad("用户名"))?,
+        role: row[2]
+            .text()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| bad("角色"))?,
+        area: AreaCode::parse(&row[3].text().unwrap_or_default()).map_err(|_| bad("区划"))?,
+        disabled: row[4].bool(),
+        must_change_password: row[5].bool(),
+        locked_until: ts(&row[6]),
+        created_at: ts(&row[7]).ok_or_else(|| bad("创建时间"))?,
+    };
+    Ok((account, row[8].text().unwrap_or_default()))
+}
+
+fn account_where(
+    db: &mut dyn Db,
+    column: &str,
+    value: SqlValue,
+) -> Result<Option<(Account, String)>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?1");
+    db.query(&sql, &[value])?
+        .first()
+        .map(|r| account_from(r))
+        .transpose()
+}
+
+impl Tx<'_> {
+    fn account_where(&mut self, column: &str, value: SqlValue) -> Result<Option<(Account, String)>> {
+        account_where(self.db, column, value)
+    }
+
+    fn end_sessions_of(&mut self, account_id: i64) -> Result<()> {
+        self.db.exec(
+            "DELETE FROM sessions WHERE account_id = ?1",
+            &[account_id.into()],
+        )?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub fn add_account(&mut self, new: NewAccount, audit: AuditEntry) -> Result<Account> {
+        self.transaction(|tx| {
+            if tx
+                .account_where("username", new.username.as_str().into())?
+                .is_some()
+            {
+                return Err(StoreError::rejected(
+                    "username",
+                    format!("用户名 {} 已被使用", new.username),
+                ));
+            }
+            tx.check_area(&new.area, "area")?;
+            let rows = tx.db.query(
+                "INSERT INTO accounts (username, role, area_code, password_hash, must_change_password, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                &[
+                    new.username.as_str().into(),
+                    new.role.key().into(),
+                    new.area.as_str().into(),
+                    new.password_hash.clone().into(),
+                    new.must_change_password.into(),
+                    crate::now().to_string().into(),
+                ],
+            )?;
+            let id = rows[0][0].int().unwrap_or_default();
+            tx.audit(audit.object(id))?;
+            Ok(tx.account_where("id", id.into())?.expect("just inserted").0)
+        })
+    }
+
+    pub fn accounts(&mut self) -> Result<Vec<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username");
+        self.db
+            .query(&sql, &[])?
+            .iter()
+            .map(|r| account_from(r).map(|(a, _)| a))
+            .collect()
+    }
+
+    pub fn account(&mut self, id: i64) -> Result<Option<Account>> {
+        Ok(account_where(self.db.as_mut(), "id", id.into())?.map(|(a, _)| a))
+    }
+
+    /// The account and its password hash, for a login.
+    pub fn account_for_login(&mut self, username: &str) -> Result<Option<(Account, String)>> {
+        account_where(self.db.as_mut(), "username", username.into())
+    }
+
+    /// Sets a new password hash; every session of the account ends.
+    pub fn set_password(
+        &mut self,
+        id: i64,
+        password_hash: &str,
+        must_change: bool,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        self.transaction(|tx| {
+            let n = tx.db.exec(
+                "UPDATE accounts SET password_hash = ?1, must_change_password = ?2 WHERE id = ?3",
+                &[password_hash.into(), must_change.into(), id.into()],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("账户 {id}")));
+            }
+            tx.end_sessions_of(id)?;
+            tx.audit(audit.object(id))
+        })
+    }
+
+    /// Disables or enables an account; disabling ends its sessions at once.
+    pub fn set_disabled(&mut self, id: i64, disabled: bool, audit: AuditEntry) -> Result<()> {
+        self.transaction(|tx| {
+            let n = tx.db.exec(
+                "UPDATE accounts SET disabled = ?1 WHERE id = ?2",
+                &[disabled.into(), id.into()],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("账户 {id}")));
+            }
+            if disabled {
+                tx.end_sessions_of(id)?;
+            }
+            tx.audit(audit.object(id))
+        })
+    }
+
+    /// Gives an account another role or area; its sessions end, so the new scope applies now.
+    pub fn set_role(
+        &mut self,
+        id: i64,
+        role: Role,
+        area: &AreaCode,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        self.transaction(|tx| {
+            tx.check_area(area, "area")?;
+            let n = tx.db.exec(
+                "UPDATE accounts SET role = ?1, area_code = ?2 WHERE id = ?3",
+                &[role.key().into(), area.as_str().into(), id.into()],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("账户 {id}")));
+            }
+            tx.end_sessions_of(id)?;
+            tx.audit(audit.object(id))
+        })
+    }
+
+    pub fn unlock(&mut self, id: i64, audit: AuditEntry) -> Result<()> {
+        self.transaction(|tx| {
+            let n = tx.db.exec(
+                "UPDATE accounts SET locked_until = NULL WHERE id = ?1",
+                &[id.into()],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("账户 {id}")));
+            }
+            tx.db
+                .exec("DELETE FROM login_failures WHERE account_id = ?1", &[id.into()])?;
+            tx.audit(audit.object(id))
+        })
+    }
+
+    /// Counts a failed login and locks the account on the fifth within the window. Returns the
+    /// end of the lock when this failure caused one. The audit row goes in the same transaction.
+    pub fn login_failed(
+        &mut self,
+        account_id: i64,
+        now: Timestamp,
+        audit: AuditEntry,
+    ) -> Result<Option<Timestamp>> {
+        self.transaction(|tx| {
+            tx.db.exec(
+                "INSERT INTO login_failures (account_id, at) VALUES (?1, ?2)",
+                &[account_id.into(), stamp(now).into()],
+            )?;
+            let since = stamp(now - FAILURE_WINDOW);
+            let rows = tx.db.query(
+                "SELECT count(*) FROM login_failures WHERE account_id = ?1 AND at > ?2",
+                &[account_id.into(), since.into()],
+            )?;
+            let failures = rows[0][0].int().unwrap_or_default() as u32;
+            let lock = lock_after_failure(failures, now);
+            if let Some(until) = lock {
+                tx.db.exec(
+                    "UPDATE accounts SET locked_until = ?1 WHERE id = ?2",
+                    &[until.to_string().into(), account_id.into()],
+                )?;
+                tx.db.exec(
+                    "DELETE FROM login_failures WHERE account_id = ?1",
+                    &[account_id.into()],
+                )?;
+            }
+            let audit = match lock {
+                Some(until) => audit.detail(format!("locked_until={until}")),
+                None => audit.detail(format!("failures={failures}")),
+            };
+            tx.audit(audit)?;
+            Ok(lock)
+        })
+    }
+
+    /// Starts a session for a successful login (or a token request): the failures so far are
+    /// forgotten, and only the SHA-256 of the secret is stored.
+    pub fn start_session(
+        &mut self,
+        account_id: i64,
+        kind: SessionKind,
+        token_hash: &str,
+        csrf_token: &str,
+        now: Timestamp,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        self.transaction(|tx| {
+            tx.db.exec(
+                "DELETE FROM login_failures WHERE account_id = ?1",
+                &[account_id.into()],
+            )?;
+            // Sessions idle past their time are removed as new ones start.
+            let stale = stamp(now - SESSION_IDLE);
+            tx.db.exec(
+                "DELETE FROM sessions WHERE last_seen_at < ?1",
+                &[stale.into()],
+            )?;
+            tx.db.exec(
+                "INSERT INTO sessions (token_hash, account_id, kind, csrf_token, created_at, last_seen_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                &[
+                    token_hash.into(),
+                    account_id.into(),
+                    kind.key().into(),
+                    csrf_token.into(),
+                    stamp(now).into(),
+                ],
+            )?;
+            tx.audit(audit)
+        })
+    }
+
+    /// The live session for a token's hash, or None when there is none, it has been idle too
+    /// long (it is removed), or its account is disabled.
+    pub fn session(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<Session>> {
+        let sql = format!(
+            "SELECT s.kind, s.csrf_token, s.last_seen_at, {} FROM sessions s \
+             JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?1",
+            ACCOUNT_COLUMNS
+                .split(", ")
+                .map(|c| format!("a.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows = self.db.query(&sql, &[token_hash.into()])?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let last_seen = ts(&row[2]).unwrap_or(Timestamp::UNIX_EPOCH);
+        let (account, _) = account_from(&row[3..])?;
+        if now - SESSION_IDLE > last_seen || account.disabled {
+            self.db.exec(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                &[token_hash.into()],
+            )?;
+            return Ok(None);
+        }
+        // Writing on every request would serialise readers on the write lock; a minute's
+        // precision is plenty for a 30-minute idle limit.
+        if now.duration_since(last_seen).as_secs() >= 60 {
+            self.db.exec(
+                "UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
+                &[stamp(now).into(), token_hash.into()],
+            )?;
+        }
+        let kind = if row[0].text().as_deref() == Some("api") {
+            SessionKind::Api
+        } else {
+            SessionKind::Browser
+        };
+        Ok(Some(Session {
+            account,
+            kind,
+            csrf_token: row[1].text().unwrap_or_default(),
+            last_seen_at: last_seen,
+        }))
+    }
+
+    /// Ends a session (logout): its cookie or token no longer works.
+    pub fn end_session(&mut self, token_hash: &str, audit: AuditEntry) -> Result<()> {
+        self.transaction(|tx| {
+            tx.db.exec(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                &[token_hash.into()],
+            )?;
+            tx.audit(audit)
+        })
+    }
+}

@@ -1,0 +1,239 @@
+//! The register as an account sees it: every read and write takes the account's [`Actor`]
+//! (role, area, username, source), checks it against core's role table and area rule in one
+//! place, and writes the audit row in the same transaction as what it records.
+//!
+//! A person outside the account's reach is reported exactly like a person who does not exist
+//! (`NotFound`), so no one learns who is on the register elsewhere; the denial is audited.
+
+use jiff::civil::Date;
+use renkou_core::audit::{AuditAction, AuditResult};
+use renkou_core::{Action, Actor, Area, Event, NewEvent, Person, PersonData, PersonId, Scope};
+
+use crate::{PersonFilter, Result, Store, StoreError};
+
+/// How many matching people a list counts before it says "more than".
+pub const COUNT_CAP: u64 = 10_000;
+
+fn not_found(id: PersonId) -> StoreError {
+    StoreError::NotFound(format!("人口记录 {id}"))
+}
+
+impl PersonFilter {
+    /// This filter narrowed to what the scope reaches; None when the filter's area lies wholly
+    /// outside it (the answer is then "nobody").
+    pub fn within(&self, scope: &Scope) -> Option<PersonFilter> {
+        if scope.role.is_administrator() {
+            return None;
+        }
+        let mut f = self.clone();
+        f.area = match &self.area {
+            Some(a) if a.is_within(&scope.area) => Some(a.clone()),
+            Some(a) if scope.area.is_within(a) => Some(scope.area.clone()),
+            Some(_) => return None,
+            None => Some(scope.area.clone()),
+        };
+        if let Some(types) = scope.role.population() {
+            if self.population_type.is_some_and(|t| !types.contains(&t)) {
+                return None;
+            }
+            f.population_types = Some(types);
+        }
+        Some(f)
+    }
+}
+
+impl Store {
+    /// Audits a refusal on its own (the refused work, if any, was rolled back) and returns the
+    /// error the caller shows.
+    pub fn deny(
+        &mut self,
+        actor: &Actor,
+        action: AuditAction,
+        object_kind: &str,
+        object_id: Option<String>,
+        error: StoreError,
+    ) -> StoreError {
+        let mut entry = actor.entry(action, object_kind, AuditResult::Denied);
+        entry.object_id = object_id;
+        match self.audit(entry) {
+            Ok(()) => error,
+            Err(e) => e,
+        }
+    }
+
+    fn require(&mut self, actor: &Actor, what: Action, audit: AuditAction, kind: &str) -> Result<()> {
+        if actor.scope.allows(what) {
+            Ok(())
+        } else {
+            Err(self.deny(
+                actor,
+                audit,
+                kind,
+                None,
+                StoreError::Denied(format!("{:?}", what)),
+            ))
+        }
+    }
+
+    /// The areas the account may see: its own and everything below.
+    pub fn areas_for(&mut self, scope: &Scope) -> Result<Vec<Area>> {
+        self.areas(Some(&scope.area))
+    }
+
+    /// One page of a masked list: no audit row (nothing sensitive is shown whole).
+    pub fn persons_for(
+        &mut self,
+        actor: &Actor,
+        filter: &PersonFilter,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        self.require(actor, Action::ListPersons, AuditAction::Access, "persons")?;
+        match filter.within(&actor.scope) {
+            Some(f) => self.persons(&f, after, limit),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// How many people match, counted up to [`COUNT_CAP`] + 1 so a list over a whole city stays
+    /// fast; the caller shows "more than 10,000" beyond the cap.
+    pub fn count_for(&mut self, actor: &Actor, filter: &PersonFilter) -> Result<u64> {
+        self.require(actor, Action::ListPersons, AuditAction::Access, "persons")?;
+        match filter.within(&actor.scope) {
+            Some(f) => self.db.count_persons_capped(&f, COUNT_CAP + 1),
+            None => Ok(0),
+        }
+    }
+
+    /// A whole record: checked, read and audited in one transaction. Out of reach reads as
+    /// not found.
+    pub fn view_person(&mut self, actor: &Actor, id: PersonId) -> Result<(Person, Vec<Event>)> {
+        self.require(actor, Action::ViewPerson, AuditAction::PersonView, "person")?;
+        let outcome = self.transaction(|tx| {
+            let person = match tx.db.person(id)? {
+                Some(p) if actor.scope.covers(&p.data) => p,
+                Some(_) => return Ok(Err(AuditResult::Denied)),
+                None => return Ok(Err(AuditResult::Failed)),
+            };
+            let events = tx.db.events(id)?;
+            tx.audit(actor.entry(AuditAction::PersonView, "person", AuditResult::Ok).object(id))?;
+            Ok(Ok((person, events)))
+        })?;
+        outcome.or_else(|result| self.refuse(actor, AuditAction::PersonView, id, result))
+    }
+
+    fn refuse<T>(&mut self, actor: &Actor, action: AuditAction, id: PersonId, result: AuditResult) -> Result<T> {
+        let mut entry = actor.entry(action, "person", result).object(id);
+        if result == AuditResult::Failed {
+            entry = entry.detail("not_found");
+        }
+        self.audit(entry)?;
+        Err(not_found(id))
+    }
+
+    /// The household of a person the account may see, limited to the members it may see.
+    pub fn household_for(&mut self, actor: &Actor, household_no: &str) -> Result<Vec<Person>> {
+        self.require(actor, Action::ListPersons, AuditAction::Access, "household")?;
+        Ok(self
+            .household(household_no)?
+            .into_iter()
+            .filter(|p| actor.scope.covers(&p.data))
+            .collect())
+    }
+
+    pub fn add_person_as(&mut self, actor: &Actor, data: PersonData, today: Date) -> Result<PersonId> {
+        self.require(actor, Action::EditPerson, AuditAction::PersonAdd, "person")?;
+        if !actor.scope.covers(&data) {
+            return Err(self.deny(
+                actor,
+                AuditAction::PersonAdd,
+                "area",
+                Some(data.area_code.to_string()),
+                out_of_reach(&actor.scope, &data),
+            ));
+        }
+        self.transaction(|tx| {
+            let id = tx.add_person(data, &actor.username, today)?;
+            tx.audit(actor.entry(AuditAction::PersonAdd, "person", AuditResult::Ok).object(id))?;
+            Ok(id)
+        })
+    }
+
+    /// Corrects a person's data; both the record as it was and as it will be must be in reach.
+    pub fn update_person_as(
+        &mut self,
+        actor: &Actor,
+        id: PersonId,
+        data: PersonData,
+        today: Date,
+        note: Option<String>,
+    ) -> Result<bool> {
+        self.require(actor, Action::EditPerson, AuditAction::PersonUpdate, "person")?;
+        let outcome = self.transaction(|tx| {
+            match tx.db.person(id)? {
+                Some(p) if actor.scope.covers(&p.data) => {}
+                Some(_) => return Ok(Err(AuditResult::Denied)),
+                None => return Ok(Err(AuditResult::Failed)),
+            }
+            if !actor.scope.covers(&data) {
+                return Err(out_of_reach(&actor.scope, &data));
+            }
+            let changed = tx.update_person(id, data, &actor.username, today, note)?;
+            if changed {
+                tx.audit(actor.entry(AuditAction::PersonUpdate, "person", AuditResult::Ok).object(id))?;
+            }
+            Ok(Ok(changed))
+        })?;
+        outcome.or_else(|result| self.refuse(actor, AuditAction::PersonUpdate, id, result))
+    }
+
+    /// Records an event the role may record, on a person in reach.
+    pub fn record_event_as(
+        &mut self,
+        actor: &Actor,
+        id: PersonId,
+        event: NewEvent,
+        today: Date,
+    ) -> Result<Event> {
+        self.require(actor, Action::RecordEvent(event.kind), AuditAction::EventRecord, "event")?;
+        if let Some(to) = &event.detail.to_area_code
+            && !actor.scope.covers_area(to)
+        {
+            return Err(StoreError::rejected(
+                "to_area_code",
+                format!("迁入地{to}不在本账户的管辖区域{}内", actor.scope.area),
+            ));
+        }
+        let outcome = self.transaction(|tx| {
+            match tx.db.person(id)? {
+                Some(p) if actor.scope.covers(&p.data) => {}
+                Some(_) => return Ok(Err(AuditResult::Denied)),
+                None => return Ok(Err(AuditResult::Failed)),
+            }
+            let event_id = tx.record_event(id, event, &actor.username, today)?;
+            tx.audit(
+                actor
+                    .entry(AuditAction::EventRecord, "person", AuditResult::Ok)
+                    .object(id)
+                    .detail(format!("event={}", event_id.0)),
+            )?;
+            Ok(Ok(event_id))
+        })?;
+        let event_id = outcome.or_else(|result| self.refuse(actor, AuditAction::EventRecord, id, result))?;
+        self.timeline(id)?
+            .into_iter()
+            .find(|e| e.id == event_id)
+            .ok_or_else(|| StoreError::NotFound("刚登记的事件".into()))
+    }
+}
+
+fn out_of_reach(scope: &Scope, data: &PersonData) -> StoreError {
+    if scope.covers_area(data.managing_area()) {
+        StoreError::rejected("population_type", "本账户只管理流动人口")
+    } else {
+        StoreError::rejected(
+            "area_code",
+            format!("区划{}不在本账户的管辖区域{}内", data.area_code, scope.area),
+        )
+    }
+}
