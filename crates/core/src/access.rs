@@ -96,7 +96,9 @@ impl fmt::Display for Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("没有角色“{0}”；可用的角色：bureau, station, centre, committee_officer, migrant_coordinator, group_leader, system_admin, security_admin, audit_admin")]
+#[error(
+    "没有角色“{0}”；可用的角色：bureau, station, centre, committee_officer, migrant_coordinator, group_leader, system_admin, security_admin, audit_admin"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {
@@ -169,11 +171,8 @@ const GROUP_LEADER_EVENTS: &[EventKind] = &[
 ];
 
 /// The events of a migrant's basic and residence data.
-const MIGRANT_EVENTS: &[EventKind] = &[
-    EventKind::MoveIn,
-    EventKind::MoveOut,
-    EventKind::Correction,
-];
+const MIGRANT_EVENTS: &[EventKind] =
+    &[EventKind::MoveIn, EventKind::MoveOut, EventKind::Correction];
 
 /// THE role table. Each arm is one row of DOMAIN.md's "Who does what".
 pub fn role_allows(role: Role, action: Action) -> bool {

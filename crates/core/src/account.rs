@@ -68,9 +68,9 @@ pub fn check_password(password: &str, username: &str) -> Result<(), PasswordErro
         password.chars().any(|c| c.is_uppercase()),
         password.chars().any(|c| c.is_lowercase()),
         password.chars().any(|c| c.is_ascii_digit()),
-        password
-            .chars()
-            .any(|c| !c.is_alphanumeric() || (c.is_alphabetic() && !c.is_uppercase() && !c.is_lowercase())),
+        password.chars().any(|c| {
+            !c.is_alphanumeric() || (c.is_alphabetic() && !c.is_uppercase() && !c.is_lowercase())
+        }),
     ];
     if kinds.iter().filter(|k| **k).count() < 3 {
         return Err(PasswordError::TooFewKinds);

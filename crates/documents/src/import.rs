@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
+use renkou_core::audit::AuditEntry;
 use renkou_core::person::FieldError;
 use renkou_core::record::{
     AREA_COLUMNS, EVENT_COLUMNS, HeaderMap, PERSON_COLUMNS, column_letter, event_from_row,
@@ -64,6 +65,11 @@ pub struct ImportOptions {
     /// Who is importing, for the timeline.
     pub actor: String,
     pub today: Date,
+    /// The importing account's area: rows about anyone outside it are refused.
+    pub within: Option<AreaCode>,
+    /// The audit row for this import, written in the transaction that writes the file (its
+    /// detail gets the counts).
+    pub audit: Option<AuditEntry>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -245,6 +251,7 @@ struct RowChecker<'a> {
     map: &'a HeaderMap,
     headers: &'a [String],
     areas: &'a HashSet<String>,
+    within: Option<&'a AreaCode>,
     today: Date,
     duplicates: DuplicateFinder,
     problems: HashMap<u64, Vec<RowProblem>>,
@@ -260,12 +267,14 @@ impl<'a> RowChecker<'a> {
         map: &'a HeaderMap,
         headers: &'a [String],
         areas: &'a HashSet<String>,
+        within: Option<&'a AreaCode>,
         today: Date,
     ) -> Self {
         RowChecker {
             map,
             headers,
             areas,
+            within,
             today,
             duplicates: DuplicateFinder::new(),
             problems: HashMap::new(),
@@ -297,6 +306,15 @@ impl<'a> RowChecker<'a> {
             let message = format!(
                 "区划代码{}不在区划表中（先用 renkou areas import 导入区划）",
                 person.area_code
+            );
+            self.problem(row.number, FieldError::new("area_code", message));
+            valid = false;
+        } else if let Some(within) = self.within
+            && !person.area_code.is_within(within)
+        {
+            let message = format!(
+                "区划代码{}不在本账户的管辖区域{}内",
+                person.area_code, within
             );
             self.problem(row.number, FieldError::new("area_code", message));
             valid = false;
@@ -364,7 +382,7 @@ pub fn import_persons(
         all_statuses: true,
         ..Default::default()
     })? == 0;
-    let mut checker = RowChecker::new(&map, &headers, &areas, opts.today);
+    let mut checker = RowChecker::new(&map, &headers, &areas, opts.within.as_ref(), opts.today);
 
     let plan = if register_is_empty {
         // A first load: nothing to compare with but the file itself, so check and write in one
@@ -424,7 +442,22 @@ pub fn import_persons(
             new_rows: 0,
         };
         for (row, pid) in known {
-            if opts.upsert {
+            let elsewhere = match &opts.within {
+                Some(w) => store
+                    .person(pid)?
+                    .is_some_and(|p| !p.data.managing_area().is_within(w)),
+                None => false,
+            };
+            if elsewhere {
+                let e = FieldError::new(
+                    "id_number",
+                    "此身份证号已在其他辖区登记，不能在本辖区导入或更新",
+                );
+                plan.problems
+                    .entry(row)
+                    .or_default()
+                    .push(locate(&map, &headers, row, e));
+            } else if opts.upsert {
                 plan.updates.insert(row, pid);
             } else {
                 let e = FieldError::new(
@@ -527,7 +560,11 @@ fn load_in_one_pass(
             if roll_back {
                 return Err(StoreError::Rejected(Vec::new()));
             }
-            added
+            let added = added?;
+            if let Some(entry) = &opts.audit {
+                tx.audit(entry.clone().detail(format!("added={added}")))?;
+            }
+            Ok(added)
         });
         match (written, outcome) {
             (_, Some(Err(e))) => Err(e),
@@ -717,6 +754,11 @@ fn write_people(
             }
             result?;
         }
+        if let Some(entry) = &opts.audit {
+            tx.audit(entry.clone().detail(format!(
+                "added={added} updated={updated} unchanged={unchanged}"
+            )))?;
+        }
         Ok((added, updated, unchanged))
     });
     match (result, failure.into_inner()) {
@@ -775,7 +817,13 @@ pub fn import_events(
         let mut applied = 0u64;
         for (row, e) in parsed {
             progress.advance(1);
-            let Some(person) = tx.person_by_id_number(&e.id_number)? else {
+            // Someone outside the account's area reads as not on the register at all.
+            let found = tx.person_by_id_number(&e.id_number)?.filter(|p| {
+                opts.within
+                    .as_ref()
+                    .is_none_or(|w| p.data.managing_area().is_within(w))
+            });
+            let Some(person) = found else {
                 let fe = FieldError::new(
                     "id_number",
                     format!("身份证号{}不在登记中", e.id_number.masked()),
@@ -802,6 +850,9 @@ pub fn import_events(
         if !problems.is_empty() && !skip_invalid {
             // Everything was checked against the register as it would be; nothing stays.
             return Err(StoreError::Rejected(Vec::new()));
+        }
+        if let Some(entry) = &opts.audit {
+            tx.audit(entry.clone().detail(format!("events={applied}")))?;
         }
         Ok(applied)
     });

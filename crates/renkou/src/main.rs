@@ -4,12 +4,14 @@
 mod bench;
 mod demo;
 mod progress;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use renkou_core::audit::{AuditAction, AuditEntry, AuditResult};
 use renkou_core::{AreaCode, PopulationType};
 use renkou_documents::import::{self, ImportOptions, ImportReport};
 use renkou_store::{PersonFilter, Store};
@@ -51,13 +53,78 @@ enum Command {
     },
     /// Measures renkou against the databases' own bulk loaders (see docs/BENCHMARKS.md).
     Bench(bench::BenchArgs),
-    /// Builds a realistic, synthetic demo city (into renkou-demo.db unless --db is given).
+    /// Builds a realistic, synthetic demo city (into renkou-demo.db unless --db is given),
+    /// with one account per role, and serves it.
     Demo {
         #[arg(long, default_value_t = 50_000)]
         persons: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Where to serve the web app and the API.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Build the city and its accounts, then stop instead of serving.
+        #[arg(long)]
+        no_serve: bool,
     },
+    /// Serves the staff web app and the JSON API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Mark cookies Secure: set this when a TLS proxy is in front.
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Staff accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Adds an account. Without --password a password is generated, printed once, and must be
+    /// changed at the first login.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// bureau, station, centre, committee_officer, migrant_coordinator, group_leader,
+        /// system_admin, security_admin or audit_admin.
+        #[arg(long)]
+        role: String,
+        /// The area the account works in (it sees that area and everything below).
+        #[arg(long)]
+        area: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Lists the accounts.
+    List,
+    /// Disables an account; its sessions end at once.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Sets a new password (generated unless --password is given; a generated one must be
+    /// changed at the next login) and ends the account's sessions.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walks the hash chain: exit 0 when intact, 1 naming the first bad row.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -150,12 +217,17 @@ fn actor() -> String {
     )
 }
 
+fn db_url(cli: &Cli) -> String {
+    cli.db.clone().unwrap_or_else(|| "renkou.db".into())
+}
+
 fn open(db: &Option<String>) -> Result<Store> {
     let url = db.clone().unwrap_or_else(|| "renkou.db".into());
     Ok(Store::open(&url)?)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let url = db_url(&cli);
     match cli.command {
         Command::Init => {
             let store = open(&cli.db)?;
@@ -243,7 +315,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Bench(args) => bench::run(args),
-        Command::Demo { persons, seed } => {
+        Command::Serve {
+            bind,
+            secure_cookies,
+        } => {
+            web::serve(&url, bind, secure_cookies, &[])?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Users { command } => web::users(&url, command),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => web::verify(&url),
+        Command::Demo {
+            persons,
+            seed,
+            bind,
+            no_serve,
+        } => {
             let url = match &cli.db {
                 Some(url) => url.clone(),
                 None => {
@@ -290,11 +378,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "  近三年事件：{} 个，其中出生 {} 人",
                 summary.events, summary.births
             );
-            println!("  试试：renkou --db {url} areas list");
-            println!("        renkou --db {url} persons export --out 人口.xlsx");
+            let accounts = web::demo_accounts(&mut store)?;
+            drop(store);
+            if no_serve {
+                println!("  试试：renkou --db {url} serve");
+                return Ok(ExitCode::SUCCESS);
+            }
+            web::serve(&url, bind, false, &accounts)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// An audit row for work done at the command line: no account, the operating-system user.
+fn cli_audit(action: AuditAction, object_kind: &str) -> AuditEntry {
+    let mut entry = AuditEntry::new(action, object_kind, AuditResult::Ok).from_source("cli");
+    entry.username = Some(actor());
+    entry
 }
 
 fn import_options(file: &Path, flags: &ImportFlags, upsert: bool) -> ImportOptions {
@@ -311,6 +411,8 @@ fn import_options(file: &Path, flags: &ImportFlags, upsert: bool) -> ImportOptio
         rejected_path: Some(rejected),
         actor: actor(),
         today: today(),
+        within: None,
+        audit: Some(cli_audit(AuditAction::Import, "file")),
     }
 }
 

@@ -65,8 +65,7 @@ fn account_from(row: &[SqlValue]) -> Result<(Account, String)> {
     let bad = |what: &str| StoreError::Database(format!("账户表中的{what}无效"));
     let account = Account {
         id: row[0].int().ok_or_else(|| bad("id"))?,
-        username: Username::parse(&row[1].text().unwrap_or_default())
-            .map_err(|_| bad("用户名"))?,
+        username: Username::parse(&row[1].text().unwrap_or_default()).map_err(|_| bad("用户名"))?,
         role: row[2]
             .text()
             .unwrap_or_default()
@@ -94,7 +93,11 @@ fn account_where(
 }
 
 impl Tx<'_> {
-    fn account_where(&mut self, column: &str, value: SqlValue) -> Result<Option<(Account, String)>> {
+    fn account_where(
+        &mut self,
+        column: &str,
+        value: SqlValue,
+    ) -> Result<Option<(Account, String)>> {
         account_where(self.db, column, value)
     }
 
@@ -225,8 +228,10 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::NotFound(format!("账户 {id}")));
             }
-            tx.db
-                .exec("DELETE FROM login_failures WHERE account_id = ?1", &[id.into()])?;
+            tx.db.exec(
+                "DELETE FROM login_failures WHERE account_id = ?1",
+                &[id.into()],
+            )?;
             tx.audit(audit.object(id))
         })
     }

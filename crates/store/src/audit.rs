@@ -53,9 +53,14 @@ pub struct AuditFilter {
 /// What walking the chain found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditCheck {
-    Intact { rows: u64 },
+    Intact {
+        rows: u64,
+    },
     /// The first row whose stored hash or link does not match.
-    Broken { seq: i64, reason: String },
+    Broken {
+        seq: i64,
+        reason: String,
+    },
 }
 
 impl Tx<'_> {
@@ -146,7 +151,12 @@ impl Store {
             "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {} ORDER BY seq DESC LIMIT {limit}",
             clauses.join(" AND ")
         );
-        Ok(self.db.query(&sql, &params)?.iter().map(|r| row_from(r)).collect())
+        Ok(self
+            .db
+            .query(&sql, &params)?
+            .iter()
+            .map(|r| row_from(r))
+            .collect())
     }
 
     /// Walks the whole chain in order, a batch at a time, and names the first row that does

@@ -12,6 +12,7 @@ mod sqlite;
 
 pub use accounts::{NewAccount, Session, SessionKind};
 pub use audit::{AuditCheck, AuditFilter};
+pub use scoped::{AreaSummary, COUNT_CAP};
 
 use std::collections::HashMap;
 
@@ -117,7 +118,9 @@ impl PersonSearch {
         if let Ok(id) = IdNumber::parse(t) {
             return Some(PersonSearch::IdNumber(id));
         }
-        let digits = t.chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
+        let digits = t
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
         if digits && t.len() == 11 && t.starts_with('1') {
             return Some(PersonSearch::Phone(t.to_string()));
         }
@@ -209,6 +212,18 @@ impl Store {
             .areas(Some(code))?
             .into_iter()
             .find(|a| &a.code == code))
+    }
+
+    /// The area and each area above it, from the top: breadcrumbs. Names of areas are not
+    /// personal data, so any account may read its path.
+    pub fn area_path(&mut self, code: &AreaCode) -> Result<Vec<Area>> {
+        let mut path = Vec::new();
+        for c in code.lineage() {
+            if let Some(a) = self.area(&c)? {
+                path.push(a);
+            }
+        }
+        Ok(path)
     }
 
     /// Adds or renames areas in one transaction. Each area's parent must exist already or be

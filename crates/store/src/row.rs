@@ -201,7 +201,11 @@ pub(crate) fn filter_clause(
     if let Some(types) = f.population_types {
         let mut alternatives = Vec::new();
         for t in types {
-            push("population_type = {}", t.code().to_string(), &mut alternatives);
+            push(
+                "population_type = {}",
+                t.code().to_string(),
+                &mut alternatives,
+            );
         }
         parts.push(format!("({})", alternatives.join(" OR ")));
     }
@@ -209,13 +213,30 @@ pub(crate) fn filter_clause(
         push("sex = {}", s.code().to_string(), &mut parts);
     }
     if let Some(m) = f.marital_status {
-        push("marital_status = {}", m.code().to_string(), &mut parts);
+        if m == MaritalStatus::Married {
+            // 已婚 (20) is the class of 初婚, 再婚 and 复婚 (GB/T 2261.2): it finds them all.
+            let mut alternatives = Vec::new();
+            for code in ["20", "21", "22", "23"] {
+                push("marital_status = {}", code.to_string(), &mut alternatives);
+            }
+            parts.push(format!("({})", alternatives.join(" OR ")));
+        } else {
+            push("marital_status = {}", m.code().to_string(), &mut parts);
+        }
     }
     if let Some(d) = f.born_from {
-        push(&format!("birth_date >= {{}}{date_cast}"), d.to_string(), &mut parts);
+        push(
+            &format!("birth_date >= {{}}{date_cast}"),
+            d.to_string(),
+            &mut parts,
+        );
     }
     if let Some(d) = f.born_to {
-        push(&format!("birth_date <= {{}}{date_cast}"), d.to_string(), &mut parts);
+        push(
+            &format!("birth_date <= {{}}{date_cast}"),
+            d.to_string(),
+            &mut parts,
+        );
     }
     match &f.search {
         None => {}
@@ -228,7 +249,11 @@ pub(crate) fn filter_clause(
         Some(PersonSearch::NamePrefix(p)) => {
             // U+10FFFF sorts after every character a name can hold.
             push(&format!("{name} >= {{}}"), p.clone(), &mut parts);
-            push(&format!("{name} < {{}}"), format!("{p}\u{10FFFF}"), &mut parts);
+            push(
+                &format!("{name} < {{}}"),
+                format!("{p}\u{10FFFF}"),
+                &mut parts,
+            );
         }
     }
     match (f.status, f.all_statuses) {

@@ -61,7 +61,13 @@ impl Store {
         }
     }
 
-    fn require(&mut self, actor: &Actor, what: Action, audit: AuditAction, kind: &str) -> Result<()> {
+    fn require(
+        &mut self,
+        actor: &Actor,
+        what: Action,
+        audit: AuditAction,
+        kind: &str,
+    ) -> Result<()> {
         if actor.scope.allows(what) {
             Ok(())
         } else {
@@ -116,13 +122,23 @@ impl Store {
                 None => return Ok(Err(AuditResult::Failed)),
             };
             let events = tx.db.events(id)?;
-            tx.audit(actor.entry(AuditAction::PersonView, "person", AuditResult::Ok).object(id))?;
+            tx.audit(
+                actor
+                    .entry(AuditAction::PersonView, "person", AuditResult::Ok)
+                    .object(id),
+            )?;
             Ok(Ok((person, events)))
         })?;
         outcome.or_else(|result| self.refuse(actor, AuditAction::PersonView, id, result))
     }
 
-    fn refuse<T>(&mut self, actor: &Actor, action: AuditAction, id: PersonId, result: AuditResult) -> Result<T> {
+    fn refuse<T>(
+        &mut self,
+        actor: &Actor,
+        action: AuditAction,
+        id: PersonId,
+        result: AuditResult,
+    ) -> Result<T> {
         let mut entry = actor.entry(action, "person", result).object(id);
         if result == AuditResult::Failed {
             entry = entry.detail("not_found");
@@ -141,7 +157,12 @@ impl Store {
             .collect())
     }
 
-    pub fn add_person_as(&mut self, actor: &Actor, data: PersonData, today: Date) -> Result<PersonId> {
+    pub fn add_person_as(
+        &mut self,
+        actor: &Actor,
+        data: PersonData,
+        today: Date,
+    ) -> Result<PersonId> {
         self.require(actor, Action::EditPerson, AuditAction::PersonAdd, "person")?;
         if !actor.scope.covers(&data) {
             return Err(self.deny(
@@ -154,7 +175,11 @@ impl Store {
         }
         self.transaction(|tx| {
             let id = tx.add_person(data, &actor.username, today)?;
-            tx.audit(actor.entry(AuditAction::PersonAdd, "person", AuditResult::Ok).object(id))?;
+            tx.audit(
+                actor
+                    .entry(AuditAction::PersonAdd, "person", AuditResult::Ok)
+                    .object(id),
+            )?;
             Ok(id)
         })
     }
@@ -168,7 +193,12 @@ impl Store {
         today: Date,
         note: Option<String>,
     ) -> Result<bool> {
-        self.require(actor, Action::EditPerson, AuditAction::PersonUpdate, "person")?;
+        self.require(
+            actor,
+            Action::EditPerson,
+            AuditAction::PersonUpdate,
+            "person",
+        )?;
         let outcome = self.transaction(|tx| {
             match tx.db.person(id)? {
                 Some(p) if actor.scope.covers(&p.data) => {}
@@ -180,7 +210,11 @@ impl Store {
             }
             let changed = tx.update_person(id, data, &actor.username, today, note)?;
             if changed {
-                tx.audit(actor.entry(AuditAction::PersonUpdate, "person", AuditResult::Ok).object(id))?;
+                tx.audit(
+                    actor
+                        .entry(AuditAction::PersonUpdate, "person", AuditResult::Ok)
+                        .object(id),
+                )?;
             }
             Ok(Ok(changed))
         })?;
@@ -195,7 +229,12 @@ impl Store {
         event: NewEvent,
         today: Date,
     ) -> Result<Event> {
-        self.require(actor, Action::RecordEvent(event.kind), AuditAction::EventRecord, "event")?;
+        self.require(
+            actor,
+            Action::RecordEvent(event.kind),
+            AuditAction::EventRecord,
+            "event",
+        )?;
         if let Some(to) = &event.detail.to_area_code
             && !actor.scope.covers_area(to)
         {
@@ -219,7 +258,8 @@ impl Store {
             )?;
             Ok(Ok(event_id))
         })?;
-        let event_id = outcome.or_else(|result| self.refuse(actor, AuditAction::EventRecord, id, result))?;
+        let event_id =
+            outcome.or_else(|result| self.refuse(actor, AuditAction::EventRecord, id, result))?;
         self.timeline(id)?
             .into_iter()
             .find(|e| e.id == event_id)
@@ -235,5 +275,129 @@ fn out_of_reach(scope: &Scope, data: &PersonData) -> StoreError {
             "area_code",
             format!("区划{}不在本账户的管辖区域{}内", data.area_code, scope.area),
         )
+    }
+}
+
+/// The counts a home page shows for an area, from one pass over the area's people.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AreaSummary {
+    pub total: u64,
+    pub residents: u64,
+    pub migrants_in: u64,
+    pub migrants_out: u64,
+    /// Women aged 15–49.
+    pub women_childbearing: u64,
+    /// Married women aged 15–49.
+    pub married_women_childbearing: u64,
+    pub children_under_3: u64,
+    pub elderly_60_plus: u64,
+    /// Active people per area one level down: (code, count), by code.
+    pub below: Vec<(String, u64)>,
+}
+
+impl Store {
+    /// The account's area (or an area within it) summarised; role population limits apply.
+    pub fn summary_for(
+        &mut self,
+        actor: &Actor,
+        area: &renkou_core::AreaCode,
+        today: Date,
+    ) -> Result<AreaSummary> {
+        self.require(actor, Action::ListPersons, AuditAction::Access, "summary")?;
+        let filter = PersonFilter {
+            area: Some(area.clone()),
+            ..PersonFilter::default()
+        };
+        let Some(filter) = filter.within(&actor.scope) else {
+            return Ok(AreaSummary::default());
+        };
+        let area = filter.area.clone().expect("within sets an area");
+        let years_ago = |y: i16| {
+            today
+                .checked_sub(jiff::Span::new().years(y))
+                .unwrap_or(today)
+                .to_string()
+        };
+        let date = if self.backend() == "postgres" {
+            "CAST(?{} AS DATE)"
+        } else {
+            "?{}"
+        };
+        let d = |n: usize| date.replace("{}", &n.to_string());
+        let types = match filter.population_types {
+            Some(types) => format!(
+                " AND population_type IN ({})",
+                types
+                    .iter()
+                    .map(|t| format!("'{}'", t.code()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => String::new(),
+        };
+        let married = "('20', '21', '22', '23')";
+        // Born after the day 50 years ago: aged 49 or less; born on or before 15 years ago: 15+.
+        let sql = format!(
+            "SELECT count(*), \
+             sum(CASE WHEN population_type = 'resident' THEN 1 ELSE 0 END), \
+             sum(CASE WHEN population_type = 'migrant_in' THEN 1 ELSE 0 END), \
+             sum(CASE WHEN population_type = 'migrant_out' THEN 1 ELSE 0 END), \
+             sum(CASE WHEN sex = '2' AND birth_date > {b50} AND birth_date <= {b15} THEN 1 ELSE 0 END), \
+             sum(CASE WHEN sex = '2' AND birth_date > {b50} AND birth_date <= {b15} AND marital_status IN {married} THEN 1 ELSE 0 END), \
+             sum(CASE WHEN birth_date > {b3} THEN 1 ELSE 0 END), \
+             sum(CASE WHEN birth_date <= {b60} THEN 1 ELSE 0 END) \
+             FROM persons WHERE area_code >= ?1 AND area_code < ?2 AND status = 'active'{types}",
+            b50 = d(3),
+            b15 = d(4),
+            b3 = d(5),
+            b60 = d(6),
+        );
+        let params = [
+            area.as_str().into(),
+            crate::prefix_end(&area).into(),
+            years_ago(50).into(),
+            years_ago(15).into(),
+            years_ago(3).into(),
+            years_ago(60).into(),
+        ];
+        let row = self.db.query(&sql, &params)?;
+        let n = |i: usize| {
+            row[0][i]
+                .int()
+                .or_else(|| row[0][i].text().and_then(|t| t.parse().ok()))
+                .unwrap_or(0) as u64
+        };
+        let mut summary = AreaSummary {
+            total: n(0),
+            residents: n(1),
+            migrants_in: n(2),
+            migrants_out: n(3),
+            women_childbearing: n(4),
+            married_women_childbearing: n(5),
+            children_under_3: n(6),
+            elderly_60_plus: n(7),
+            below: Vec::new(),
+        };
+        if let Some(level) = match area.as_str().len() {
+            6 => Some(9),
+            9 => Some(12),
+            12 => Some(15),
+            _ => None,
+        } {
+            let sql = format!(
+                "SELECT substr(area_code, 1, {level}), count(*) FROM persons \
+                 WHERE area_code >= ?1 AND area_code < ?2 AND status = 'active'{types} GROUP BY 1 ORDER BY 1"
+            );
+            for r in self.db.query(
+                &sql,
+                &[area.as_str().into(), crate::prefix_end(&area).into()],
+            )? {
+                summary.below.push((
+                    r[0].text().unwrap_or_default(),
+                    r[1].int().unwrap_or(0) as u64,
+                ));
+            }
+        }
+        Ok(summary)
     }
 }

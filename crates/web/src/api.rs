@@ -1,0 +1,492 @@
+//! The JSON API under /api/v1: the same register, the same scope, the same audit as the pages.
+//! Clients authenticate with a bearer token from `POST /api/v1/tokens`. No ID number is ever
+//! part of a URL: people are addressed by their internal id, and searched with `?q=`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use renkou_core::audit::{AuditAction, AuditResult};
+use renkou_core::{Action, PersonId};
+use renkou_store::SessionKind;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::AppState;
+use crate::auth::{Caller, Source, login, today};
+use crate::error::{ApiError, ApiErrorBody, AppError};
+use crate::forms::{
+    EventView, ListQuery, PersonRecord, PersonSummary, event_from_fields, is_health_event,
+    person_from_fields,
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tokens", post(create_token))
+        .route(
+            "/api/v1/tokens/current",
+            axum::routing::delete(revoke_token),
+        )
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/areas", get(list_areas))
+        .route("/api/v1/persons", get(list_persons).post(create_person))
+        .route("/api/v1/persons/{id}", get(get_person).put(update_person))
+        .route(
+            "/api/v1/persons/{id}/events",
+            get(person_events).post(record_event),
+        )
+        .route("/api/v1/households/{household_no}", get(household))
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/api/docs", get(docs))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "renkou API",
+        description = "人口计生服务管理：人口登记 API。All calls but `POST /api/v1/tokens` need `Authorization: Bearer TOKEN`. Errors are `{code, message, fields?}` with a stable snake_case code.",
+        version = "1"
+    ),
+    paths(
+        create_token,
+        revoke_token,
+        me,
+        list_areas,
+        list_persons,
+        create_person,
+        get_person,
+        update_person,
+        person_events,
+        record_event,
+        household
+    ),
+    components(schemas(
+        TokenRequest,
+        TokenResponse,
+        Me,
+        AreaView,
+        PersonPage,
+        PersonSummary,
+        PersonRecord,
+        PersonWithTimeline,
+        EventView,
+        Created,
+        Updated,
+        ApiErrorBody
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    /// The token ends after this many idle minutes, or at `DELETE /api/v1/tokens/current`.
+    pub idle_minutes: i64,
+}
+
+/// Exchange a username and password for a bearer token, with the account's scope.
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest, security(()),
+    responses((status = 201, body = TokenResponse), (status = 401, body = ApiErrorBody),
+              (status = 403, description = "account_locked", body = ApiErrorBody),
+              (status = 429, description = "too_many_attempts", body = ApiErrorBody)))]
+async fn create_token(
+    State(state): State<AppState>,
+    Source(from): Source,
+    Json(body): Json<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+    let done = login(
+        &state,
+        &body.username,
+        &body.password,
+        &from,
+        SessionKind::Api,
+    )
+    .await?;
+    if done.account.must_change_password {
+        return Err(AppError::PasswordChangeRequired.into());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenResponse {
+            token: done.token,
+            idle_minutes: renkou_core::account::SESSION_IDLE.as_secs() / 60,
+        }),
+    ))
+}
+
+/// End the token this call is made with.
+#[utoipa::path(delete, path = "/api/v1/tokens/current", responses((status = 204)))]
+async fn revoke_token(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    let entry = caller
+        .actor
+        .entry(AuditAction::Logout, "session", AuditResult::Ok)
+        .object(caller.account.id);
+    let hash = caller.token_hash.clone();
+    state.pool.run(move |s| s.end_session(&hash, entry)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub username: String,
+    pub role: String,
+    pub area_code: String,
+    /// The actions the role table gives this account.
+    pub permissions: Vec<String>,
+}
+
+/// The account behind the token, and what it may do.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me)))]
+async fn me(caller: Caller) -> Json<Me> {
+    Json(Me {
+        username: caller.account.username.to_string(),
+        role: caller.account.role.key().to_string(),
+        area_code: caller.account.area.to_string(),
+        permissions: Action::all()
+            .into_iter()
+            .filter(|a| caller.allows(*a))
+            .map(|a| match a {
+                Action::RecordEvent(k) => format!("record_event:{}", k.code()),
+                other => serde_json::to_value(other)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaView {
+    pub code: String,
+    pub name: String,
+    /// district, centre, committee or group.
+    pub level: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AreaQuery {
+    /// An area code: it and everything below it (within the account's area).
+    pub under: Option<String>,
+    /// Part of a name or the start of a code.
+    pub q: Option<String>,
+    /// At most this many (default 200, at most 1000).
+    pub limit: Option<usize>,
+}
+
+/// Areas of the account's reach, searched by name or code.
+#[utoipa::path(get, path = "/api/v1/areas", params(AreaQuery), responses((status = 200, body = [AreaView])))]
+async fn list_areas(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<Json<Vec<AreaView>>> {
+    let areas =
+        crate::pages::areas::search(&state, &caller, q.under.as_deref(), q.q.as_deref()).await?;
+    Ok(Json(
+        areas
+            .into_iter()
+            .take(q.limit.unwrap_or(200).min(1000))
+            .map(|a| AreaView {
+                parent: a.code.parent().map(|p| p.to_string()),
+                level: a.level().key().to_string(),
+                code: a.code.to_string(),
+                name: a.name,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonPage {
+    pub items: Vec<PersonSummary>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<i64>,
+    /// Matching people, counted up to 10,001.
+    pub count: u64,
+}
+
+/// People in the account's area, filtered and searched, ID numbers and phones masked.
+#[utoipa::path(get, path = "/api/v1/persons", params(ListQuery),
+    responses((status = 200, body = PersonPage), (status = 422, body = ApiErrorBody)))]
+async fn list_persons(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<PersonPage>> {
+    let today = today(state.clock.now());
+    let filter = q.filter(today).map_err(|e| AppError::Invalid(vec![e]))?;
+    let (limit, after, actor) = (q.limit(), q.after.map(PersonId), caller.actor.clone());
+    let (people, count) = state
+        .pool
+        .run(move |s| {
+            let people = s.persons_for(&actor, &filter, after, limit + 1)?;
+            let count = s.count_for(&actor, &filter)?;
+            Ok((people, count))
+        })
+        .await?;
+    let more = people.len() > limit as usize;
+    let items: Vec<PersonSummary> = people
+        .iter()
+        .take(limit as usize)
+        .map(|p| PersonSummary::of(p, today))
+        .collect();
+    Ok(Json(PersonPage {
+        next_after: more.then(|| items.last().map(|p| p.id)).flatten(),
+        items,
+        count,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonWithTimeline {
+    pub person: PersonRecord,
+    pub events: Vec<EventView>,
+}
+
+fn record_view(
+    caller: &Caller,
+    person: &renkou_core::Person,
+    events: &[renkou_core::Event],
+    today: jiff::civil::Date,
+) -> PersonWithTimeline {
+    let health = caller.allows(Action::ViewHealth);
+    PersonWithTimeline {
+        person: PersonRecord::of(person, today, health),
+        events: events
+            .iter()
+            .filter(|e| health || !is_health_event(e.kind))
+            .map(EventView::of)
+            .collect(),
+    }
+}
+
+/// One person's whole record and timeline. An audited view.
+#[utoipa::path(get, path = "/api/v1/persons/{id}", params(("id" = i64, Path, description = "internal id")),
+    responses((status = 200, body = PersonWithTimeline), (status = 404, body = ApiErrorBody)))]
+async fn get_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<PersonWithTimeline>> {
+    let actor = caller.actor.clone();
+    let (person, events) = state
+        .pool
+        .run(move |s| s.view_person(&actor, PersonId(id)))
+        .await?;
+    Ok(Json(record_view(
+        &caller,
+        &person,
+        &events,
+        today(state.clock.now()),
+    )))
+}
+
+/// The timeline alone (also an audited view).
+#[utoipa::path(get, path = "/api/v1/persons/{id}/events", params(("id" = i64, Path)),
+    responses((status = 200, body = [EventView]), (status = 404, body = ApiErrorBody)))]
+async fn person_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<EventView>>> {
+    let actor = caller.actor.clone();
+    let (person, events) = state
+        .pool
+        .run(move |s| s.view_person(&actor, PersonId(id)))
+        .await?;
+    Ok(Json(
+        record_view(&caller, &person, &events, today(state.clock.now())).events,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// Add a person. The body is an object of the people file's column keys (id_number, name, sex,
+/// birth_date, ethnicity, marital_status, education, phone, household_no, relation,
+/// population_type, registered_place, area_code, address, arrival_date, leaving_date,
+/// origin_or_destination), each a string, checked exactly as an import row.
+#[utoipa::path(post, path = "/api/v1/persons", request_body(content = Object),
+    responses((status = 201, body = Created), (status = 422, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
+async fn create_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(fields): Json<BTreeMap<String, String>>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    caller.require(&state, Action::EditPerson, "person").await?;
+    let today = today(state.clock.now());
+    let data = person_from_fields(&fields, today).map_err(AppError::Invalid)?;
+    let actor = caller.actor.clone();
+    let id = state
+        .pool
+        .run(move |s| s.add_person_as(&actor, data, today))
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Updated {
+    /// False when the data was already so (nothing recorded).
+    pub changed: bool,
+}
+
+/// Correct a person: the whole set of fields as for create, plus an optional `note`; a
+/// correction event lists each changed field.
+#[utoipa::path(put, path = "/api/v1/persons/{id}", params(("id" = i64, Path)), request_body(content = Object),
+    responses((status = 200, body = Updated), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+async fn update_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(mut fields): Json<BTreeMap<String, String>>,
+) -> ApiResult<Json<Updated>> {
+    caller.require(&state, Action::EditPerson, "person").await?;
+    let today = today(state.clock.now());
+    let note = fields.remove("note").filter(|n| !n.trim().is_empty());
+    let data = person_from_fields(&fields, today).map_err(AppError::Invalid)?;
+    let actor = caller.actor.clone();
+    let changed = state
+        .pool
+        .run(move |s| s.update_person_as(&actor, PersonId(id), data, today, note))
+        .await?;
+    Ok(Json(Updated { changed }))
+}
+
+/// Record an event. The body is an object of the events file's column keys (event, date,
+/// spouse_id_number, method, outcome, child_name, child_sex, birth_weight_g, birth_order,
+/// birth_defect, to_area_code, note), each a string.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/events", params(("id" = i64, Path)), request_body(content = Object),
+    responses((status = 201, body = EventView), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+async fn record_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(fields): Json<BTreeMap<String, String>>,
+) -> ApiResult<(StatusCode, Json<EventView>)> {
+    let event = event_from_fields(&fields).map_err(AppError::Invalid)?;
+    let today = today(state.clock.now());
+    let actor = caller.actor.clone();
+    let recorded = state
+        .pool
+        .run(move |s| s.record_event_as(&actor, PersonId(id), event, today))
+        .await?;
+    Ok((StatusCode::CREATED, Json(EventView::of(&recorded))))
+}
+
+/// The members of a household the account may see (masked).
+#[utoipa::path(get, path = "/api/v1/households/{household_no}", params(("household_no" = String, Path)),
+    responses((status = 200, body = [PersonSummary])))]
+async fn household(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(household_no): Path<String>,
+) -> ApiResult<Json<Vec<PersonSummary>>> {
+    let actor = caller.actor.clone();
+    let members = state
+        .pool
+        .run(move |s| s.household_for(&actor, &household_no))
+        .await?;
+    let today = today(state.clock.now());
+    if members.is_empty() {
+        return Err(AppError::NotFound.into());
+    }
+    Ok(Json(
+        members
+            .iter()
+            .map(|p| PersonSummary::of(p, today))
+            .collect(),
+    ))
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    Json(openapi())
+}
+
+/// A readable page of the API, drawn from the same document (no script needed).
+async fn docs() -> Html<String> {
+    let doc = openapi();
+    let mut html = String::from(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>renkou API</title>\
+         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body class=\"docs\"><main>",
+    );
+    let esc = crate::pages::escape;
+    html.push_str(&format!("<h1>{}</h1>", esc(&doc.info.title)));
+    if let Some(d) = &doc.info.description {
+        html.push_str(&format!("<p>{}</p>", esc(d)));
+    }
+    html.push_str("<p><a href=\"/api/openapi.json\">openapi.json</a></p>");
+    for (path, item) in &doc.paths.paths {
+        let ops = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            html.push_str(&format!(
+                "<section class=\"op\"><h2><code>{method} {}</code></h2>",
+                esc(path)
+            ));
+            if let Some(s) = &op.description.clone().or(op.summary.clone()) {
+                html.push_str(&format!("<p>{}</p>", esc(s)));
+            }
+            if let Some(params) = &op.parameters {
+                html.push_str("<ul>");
+                for p in params {
+                    html.push_str(&format!(
+                        "<li><code>{}</code> {}</li>",
+                        esc(&p.name),
+                        esc(p.description.as_deref().unwrap_or(""))
+                    ));
+                }
+                html.push_str("</ul>");
+            }
+            let codes: Vec<&String> = op.responses.responses.keys().collect();
+            html.push_str(&format!(
+                "<p>→ {}</p></section>",
+                codes.iter().map(|c| esc(c)).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    html.push_str("</main></body></html>");
+    Html(html)
+}

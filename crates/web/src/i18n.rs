@@ -1,0 +1,136 @@
+//! The message catalog: every string the pages show, in Chinese (the default) and English.
+//! One `key = text` per line in `i18n/zh-CN.txt` and `i18n/en.txt`; `{0}`, `{1}` are arguments.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn from_cookie(v: Option<&str>) -> Lang {
+        match v {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+    pub fn key(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+const ZH: &str = include_str!("../i18n/zh-CN.txt");
+const EN: &str = include_str!("../i18n/en.txt");
+
+pub fn parse_catalog(text: &'static str) -> HashMap<&'static str, &'static str> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" = "))
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .collect()
+}
+
+fn catalog(lang: Lang) -> &'static HashMap<&'static str, &'static str> {
+    static ZH_MAP: OnceLock<HashMap<&str, &str>> = OnceLock::new();
+    static EN_MAP: OnceLock<HashMap<&str, &str>> = OnceLock::new();
+    match lang {
+        Lang::Zh => ZH_MAP.get_or_init(|| parse_catalog(ZH)),
+        Lang::En => EN_MAP.get_or_init(|| parse_catalog(EN)),
+    }
+}
+
+/// The catalog in one language, as templates use it: `t.s("nav.register")`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct T {
+    pub lang: Lang,
+}
+
+impl T {
+    pub fn new(lang: Lang) -> T {
+        T { lang }
+    }
+
+    /// The text for a key; a visible marker when it is missing (a test keeps that from shipping).
+    pub fn s(&self, key: &str) -> &'static str {
+        match catalog(self.lang).get(key) {
+            Some(v) => v,
+            None => catalog(Lang::Zh).get(key).copied().unwrap_or("⟨?⟩"),
+        }
+    }
+
+    /// The text with `{0}`, `{1}`… filled in.
+    pub fn f(&self, key: &str, args: &[&dyn std::fmt::Display]) -> String {
+        let mut out = self.s(key).to_string();
+        for (i, a) in args.iter().enumerate() {
+            out = out.replace(&format!("{{{i}}}"), &a.to_string());
+        }
+        out
+    }
+
+    pub fn is_en(&self) -> bool {
+        self.lang == Lang::En
+    }
+
+    /// A code table value in this language.
+    pub fn code(&self, zh: &'static str, en: &'static str) -> &'static str {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogs_have_the_same_keys() {
+        let zh = parse_catalog(ZH);
+        let en = parse_catalog(EN);
+        let mut missing_en: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
+        let mut missing_zh: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
+        missing_en.sort();
+        missing_zh.sort();
+        assert!(missing_en.is_empty(), "no English for {missing_en:?}");
+        assert!(missing_zh.is_empty(), "no Chinese for {missing_zh:?}");
+    }
+
+    /// Every key a template or handler asks for is in the catalog.
+    #[test]
+    fn every_key_used_is_in_the_catalog() {
+        let zh = parse_catalog(ZH);
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/");
+        let mut missing = Vec::new();
+        for sub in ["templates", "src", "src/pages", "src/api"] {
+            let Ok(entries) = std::fs::read_dir(format!("{dir}{sub}")) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                for marker in ["t.s(\"", "t.f(\""] {
+                    for part in text.split(marker).skip(1) {
+                        let key = part.split('"').next().unwrap_or("");
+                        if !zh.contains_key(key) {
+                            missing.push(format!("{}: {key}", entry.path().display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys not in the catalog: {missing:#?}");
+    }
+}

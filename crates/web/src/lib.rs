@@ -1,0 +1,110 @@
+//! The staff web app and the JSON API. Pages are rendered on the server and work without
+//! JavaScript; the API lives under /api/v1 with its OpenAPI document at /api/openapi.json.
+//!
+//! Handlers never write SQL and never decide access themselves: they pass the caller's
+//! [`renkou_core::Actor`] to the store, which checks it against core's role table.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod forms;
+pub mod i18n;
+pub mod pages;
+pub mod pool;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use tokio::sync::Semaphore;
+
+pub use auth::{Clock, generated_password, hash_password, verify_password};
+pub use pool::Pool;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Arc<Pool>,
+    pub throttle: Arc<auth::Throttle>,
+    /// Password hashes computed at once: no more than the machine has cores.
+    pub hashing: Arc<Semaphore>,
+    pub clock: Arc<Clock>,
+    /// Mark cookies Secure (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Where uploaded files and rejected-row reports wait to be downloaded.
+    pub files: Arc<pages::upload::Files>,
+}
+
+impl AppState {
+    pub fn new(pool: Arc<Pool>) -> AppState {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        AppState {
+            pool,
+            throttle: Arc::new(auth::Throttle::new(Duration::from_secs(60), 30, 10)),
+            hashing: Arc::new(Semaphore::new(cores)),
+            clock: Arc::new(Clock::default()),
+            secure_cookies: false,
+            files: Arc::new(pages::upload::Files::default()),
+        }
+    }
+}
+
+/// The whole app: pages, API, static assets.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .route("/static/app.css", axum::routing::get(stylesheet))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+}
+
+/// Pages of personal data are not cached, framed or sniffed.
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let static_asset = req.uri().path().starts_with("/static/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        ),
+    );
+    if !static_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Serves until Ctrl-C.
+pub async fn serve(state: AppState, bind: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

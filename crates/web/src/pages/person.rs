@@ -1,0 +1,403 @@
+//! A person's page (the whole record: an audited view), the household, and the event form.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use renkou_core::person::FieldError;
+use renkou_core::record::PERSON_COLUMNS;
+use renkou_core::{
+    Action, ContraceptionMethod, Event, EventKind, Person, PersonId, PregnancyOutcome, Sex,
+};
+
+use super::persons::Choice;
+use super::{Chrome, OrPage, PageError, PageResult, render};
+use crate::AppState;
+use crate::auth::{Caller, today};
+use crate::error::{AppError, local_time};
+use crate::forms::{PersonSummary, event_from_fields, fields_of, is_health_event};
+use crate::i18n::T;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/persons/{id}", get(record))
+        .route(
+            "/persons/{id}/events/new",
+            get(event_form).post(event_submit),
+        )
+        .route("/households/{household_no}", get(household))
+}
+
+struct Shown {
+    label: &'static str,
+    value: String,
+}
+
+struct TimelineRow {
+    kind: String,
+    occurred_on: String,
+    recorded_at: String,
+    recorded_by: String,
+    detail: String,
+    late_days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct RecordPage {
+    chrome: Chrome,
+    id: i64,
+    name: String,
+    fields: Vec<Shown>,
+    status: String,
+    health: Option<Vec<Shown>>,
+    spouse_id: Option<i64>,
+    mother_id: Option<i64>,
+    household_no: String,
+    household: Vec<PersonSummary>,
+    timeline: Vec<TimelineRow>,
+    can_edit: bool,
+    can_record: bool,
+}
+
+fn describe(t: T, e: &Event) -> String {
+    let d = &e.detail;
+    let mut parts = Vec::new();
+    if let Some(m) = d.method {
+        parts.push(t.code(m.name_zh(), m.name_en()).to_string());
+    }
+    if let Some(o) = d.outcome {
+        parts.push(t.code(o.name_zh(), o.name_en()).to_string());
+    }
+    if let Some(c) = &d.child {
+        let mut s = c.name.clone().unwrap_or_default();
+        if let Some(sex) = c.sex {
+            s.push_str(&format!(" {}", t.code(sex.name_zh(), sex.name_en())));
+        }
+        if let Some(w) = c.birth_weight_g {
+            s.push_str(&format!(" {w}g"));
+        }
+        parts.push(s.trim().to_string());
+    }
+    if let Some(a) = &d.to_area_code {
+        parts.push(format!("→ {a}"));
+    }
+    for c in &d.changes {
+        let label = PERSON_COLUMNS
+            .iter()
+            .find(|col| col.key == c.field)
+            .map(|col| t.s(&format!("field.{}", col.key)))
+            .unwrap_or(c.field.as_str());
+        parts.push(format!("{label}: {} → {}", c.before, c.after));
+    }
+    if let Some(n) = &d.note {
+        parts.push(n.clone());
+    }
+    parts.join("；")
+}
+
+fn kind_label(t: T, k: EventKind) -> String {
+    t.code(k.name_zh(), k.name_en()).to_string()
+}
+
+async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> PageResult {
+    let t = caller.t();
+    let actor = caller.actor.clone();
+    let (person, events, household) = state
+        .pool
+        .run(move |s| {
+            let (person, events) = s.view_person(&actor, PersonId(id))?;
+            let household = s.household_for(&actor, person.data.household_no.as_str())?;
+            Ok((person, events, household))
+        })
+        .await
+        .or_page(t)?;
+    let day = today(state.clock.now());
+    let health_ok = caller.allows(Action::ViewHealth);
+    let values = fields_of(&person);
+    let fields = PERSON_COLUMNS
+        .iter()
+        .map(|c| Shown {
+            label: t.s(&format!("field.{}", c.key)),
+            value: values.get(c.key).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let health = health_ok.then(|| {
+        vec![
+            Shown {
+                label: t.s("health.pregnant"),
+                value: t.s(if person.pregnant { "yes" } else { "no" }).to_string(),
+            },
+            Shown {
+                label: t.s("health.contraception"),
+                value: person
+                    .contraception
+                    .map(|c| t.code(c.name_zh(), c.name_en()).to_string())
+                    .unwrap_or_else(|| "—".into()),
+            },
+        ]
+    });
+    let timeline = events
+        .iter()
+        .filter(|e| health_ok || !is_health_event(e.kind))
+        .map(|e| TimelineRow {
+            kind: kind_label(t, e.kind),
+            occurred_on: e.occurred_on.to_string(),
+            recorded_at: local_time(e.recorded_at),
+            recorded_by: e.recorded_by.clone(),
+            detail: describe(t, e),
+            late_days: recorded_late(e),
+        })
+        .collect();
+    let can_record = EventKind::ALL
+        .iter()
+        .any(|k| *k != EventKind::Registered && caller.allows(Action::RecordEvent(*k)));
+    let chrome = Chrome::new(&caller, "/persons", &format!("/persons/{id}"));
+    Ok(render(RecordPage {
+        chrome,
+        id,
+        name: person.data.name.as_str().to_string(),
+        fields,
+        status: t.s(&format!("status.{}", person.status.key())).to_string(),
+        health,
+        spouse_id: person.spouse_id.map(|s| s.0),
+        mother_id: person.mother_id.map(|m| m.0),
+        household_no: person.data.household_no.as_str().to_string(),
+        household: household
+            .iter()
+            .filter(|p| p.id != person.id)
+            .map(|p| PersonSummary::of(p, day))
+            .collect(),
+        timeline,
+        can_edit: caller.allows(Action::EditPerson),
+        can_record,
+    }))
+}
+
+/// Days between when it happened and when it was recorded: the timeliness the plan asks for.
+fn recorded_late(e: &Event) -> i64 {
+    let recorded = e
+        .recorded_at
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date();
+    (recorded - e.occurred_on)
+        .total(jiff::Unit::Day)
+        .map(|d| d as i64)
+        .unwrap_or(0)
+        .max(0)
+}
+
+#[derive(Template)]
+#[template(path = "household.html")]
+struct HouseholdPage {
+    chrome: Chrome,
+    household_no: String,
+    members: Vec<(PersonSummary, String)>,
+}
+
+async fn household(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(household_no): Path<String>,
+) -> PageResult {
+    let t = caller.t();
+    let actor = caller.actor.clone();
+    let no = household_no.clone();
+    let members = state
+        .pool
+        .run(move |s| s.household_for(&actor, &no))
+        .await
+        .or_page(t)?;
+    if members.is_empty() {
+        return Err(PageError(t, AppError::NotFound));
+    }
+    let day = today(state.clock.now());
+    Ok(render(HouseholdPage {
+        chrome: Chrome::new(&caller, "/persons", &format!("/households/{household_no}")),
+        household_no,
+        members: members
+            .iter()
+            .map(|p: &Person| {
+                (
+                    PersonSummary::of(p, day),
+                    t.code(p.data.relation.name_zh(), p.data.relation.name_en())
+                        .to_string(),
+                )
+            })
+            .collect(),
+    }))
+}
+
+struct EventField {
+    key: &'static str,
+    label: &'static str,
+    value: String,
+    error: Option<String>,
+    choices: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "event_form.html")]
+struct EventFormPage {
+    chrome: Chrome,
+    id: i64,
+    name: String,
+    fields: Vec<EventField>,
+    errors: usize,
+}
+
+const EVENT_FORM_KEYS: &[&str] = &[
+    "event",
+    "date",
+    "spouse_id_number",
+    "method",
+    "outcome",
+    "child_name",
+    "child_sex",
+    "birth_weight_g",
+    "birth_order",
+    "birth_defect",
+    "to_area_code",
+    "note",
+];
+
+fn event_page(
+    caller: &Caller,
+    id: i64,
+    name: String,
+    values: &BTreeMap<String, String>,
+    errors: &[FieldError],
+) -> Response {
+    let t = caller.t();
+    let fields = EVENT_FORM_KEYS
+        .iter()
+        .map(|key| {
+            let choices = match *key {
+                "event" => EventKind::ALL
+                    .iter()
+                    .filter(|k| {
+                        **k != EventKind::Registered && caller.allows(Action::RecordEvent(**k))
+                    })
+                    .map(|k| Choice {
+                        value: k.code().to_string(),
+                        label: kind_label(t, *k),
+                    })
+                    .collect(),
+                "method" => ContraceptionMethod::ALL
+                    .iter()
+                    .map(|m| Choice {
+                        value: m.code().to_string(),
+                        label: t.code(m.name_zh(), m.name_en()).to_string(),
+                    })
+                    .collect(),
+                "outcome" => PregnancyOutcome::ALL
+                    .iter()
+                    .map(|m| Choice {
+                        value: m.code().to_string(),
+                        label: t.code(m.name_zh(), m.name_en()).to_string(),
+                    })
+                    .collect(),
+                "child_sex" => Sex::ALL
+                    .iter()
+                    .map(|m| Choice {
+                        value: m.code().to_string(),
+                        label: t.code(m.name_zh(), m.name_en()).to_string(),
+                    })
+                    .collect(),
+                "birth_defect" => vec![
+                    Choice {
+                        value: "否".into(),
+                        label: t.s("no").into(),
+                    },
+                    Choice {
+                        value: "是".into(),
+                        label: t.s("yes").into(),
+                    },
+                ],
+                _ => Vec::new(),
+            };
+            let mine: Vec<&str> = errors
+                .iter()
+                .filter(|e| {
+                    e.field == *key || (*key == "event" && !EVENT_FORM_KEYS.contains(&e.field))
+                })
+                .map(|e| e.message.as_str())
+                .collect();
+            EventField {
+                key,
+                label: t.s(&format!("event_field.{key}")),
+                value: values.get(*key).cloned().unwrap_or_default(),
+                error: (!mine.is_empty()).then(|| mine.join("；")),
+                choices,
+            }
+        })
+        .collect();
+    let mut res = render(EventFormPage {
+        chrome: Chrome::new(caller, "/persons", &format!("/persons/{id}/events/new")),
+        id,
+        name,
+        fields,
+        errors: errors.len(),
+    });
+    if !errors.is_empty() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+async fn event_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let t = caller.t();
+    let actor = caller.actor.clone();
+    let (person, _) = state
+        .pool
+        .run(move |s| s.view_person(&actor, PersonId(id)))
+        .await
+        .or_page(t)?;
+    let mut values = BTreeMap::new();
+    values.insert("date".to_string(), today(state.clock.now()).to_string());
+    Ok(event_page(
+        &caller,
+        id,
+        person.data.name.as_str().to_string(),
+        &values,
+        &[],
+    ))
+}
+
+async fn event_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(values): Form<BTreeMap<String, String>>,
+) -> PageResult {
+    let t = caller.t();
+    caller
+        .check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))
+        .or_page(t)?;
+    let name = values.get("person_name").cloned().unwrap_or_default();
+    let event = match event_from_fields(&values) {
+        Ok(e) => e,
+        Err(errors) => return Ok(event_page(&caller, id, name, &values, &errors)),
+    };
+    let day = today(state.clock.now());
+    let actor = caller.actor.clone();
+    match state
+        .pool
+        .run(move |s| s.record_event_as(&actor, PersonId(id), event, day))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
+        Err(e) => match AppError::from(e) {
+            AppError::Invalid(errors) => Ok(event_page(&caller, id, name, &values, &errors)),
+            other => Err(PageError(t, other)),
+        },
+    }
+}
