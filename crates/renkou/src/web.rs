@@ -35,7 +35,11 @@ pub fn serve(
         if !accounts.is_empty() {
             println!("演示账户（密码都是 {DEMO_PASSWORD}）：");
             for (username, role, area) in accounts {
-                println!("  {username:<10} {:<10} {:<24} {area}", role.key(), role.name_zh());
+                println!(
+                    "  {username:<10} {:<20} {area:<16} {}",
+                    role.key(),
+                    role.name_zh()
+                );
             }
         }
         renkou_web::serve(state, bind)

@@ -126,6 +126,17 @@ impl Store {
         self.transaction(|tx| tx.audit(entry))
     }
 
+    /// Appends several rows in one transaction: the group commit of views that arrive together
+    /// (one fsync for all of them).
+    pub fn audit_batch(&mut self, entries: Vec<AuditEntry>) -> Result<()> {
+        self.transaction(|tx| {
+            for e in entries {
+                tx.audit(e)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Newest first, `before` a sequence number for paging.
     pub fn audit_rows(
         &mut self,

@@ -12,7 +12,7 @@ mod sqlite;
 
 pub use accounts::{NewAccount, Session, SessionKind};
 pub use audit::{AuditCheck, AuditFilter};
-pub use scoped::{AreaSummary, COUNT_CAP};
+pub use scoped::{AreaSummary, COUNT_CAP, PendingView};
 
 use std::collections::HashMap;
 

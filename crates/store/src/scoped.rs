@@ -11,6 +11,12 @@ use renkou_core::{Action, Actor, Area, Event, NewEvent, Person, PersonData, Pers
 
 use crate::{PersonFilter, Result, Store, StoreError};
 
+/// A record read for a view, and the audit row to write before it is shown.
+pub struct PendingView {
+    pub record: Result<(Person, Vec<Event>)>,
+    pub audit: renkou_core::audit::AuditEntry,
+}
+
 /// How many matching people a list counts before it says "more than".
 pub const COUNT_CAP: u64 = 10_000;
 
@@ -130,6 +136,44 @@ impl Store {
             Ok(Ok((person, events)))
         })?;
         outcome.or_else(|result| self.refuse(actor, AuditAction::PersonView, id, result))
+    }
+
+    /// A view for a caller that batches audit rows (group commit): reads the record without
+    /// taking the write lock and returns it with the audit row that records the view or the
+    /// refusal. The caller must write `audit` (see [`Store::audit_batch`]) before it shows
+    /// anything.
+    pub fn prepare_view(&mut self, actor: &Actor, id: PersonId) -> Result<PendingView> {
+        if !actor.scope.allows(Action::ViewPerson) {
+            return Ok(PendingView {
+                record: Err(StoreError::Denied(format!("{:?}", Action::ViewPerson))),
+                audit: actor.entry(AuditAction::PersonView, "person", AuditResult::Denied),
+            });
+        }
+        let refused = |result: AuditResult| {
+            let mut audit = actor
+                .entry(AuditAction::PersonView, "person", result)
+                .object(id);
+            if result == AuditResult::Failed {
+                audit = audit.detail("not_found");
+            }
+            PendingView {
+                record: Err(not_found(id)),
+                audit,
+            }
+        };
+        Ok(match self.db.person(id)? {
+            Some(p) if actor.scope.covers(&p.data) => {
+                let events = self.db.events(id)?;
+                PendingView {
+                    record: Ok((p, events)),
+                    audit: actor
+                        .entry(AuditAction::PersonView, "person", AuditResult::Ok)
+                        .object(id),
+                }
+            }
+            Some(_) => refused(AuditResult::Denied),
+            None => refused(AuditResult::Failed),
+        })
     }
 
     fn refuse<T>(

@@ -151,6 +151,7 @@ async fn revoke_token(State(state): State<AppState>, caller: Caller) -> ApiResul
         .entry(AuditAction::Logout, "session", AuditResult::Ok)
         .object(caller.account.id);
     let hash = caller.token_hash.clone();
+    state.sessions.forget(&caller.token_hash);
     state.pool.run(move |s| s.end_session(&hash, entry)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -300,11 +301,7 @@ async fn get_person(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<PersonWithTimeline>> {
-    let actor = caller.actor.clone();
-    let (person, events) = state
-        .pool
-        .run(move |s| s.view_person(&actor, PersonId(id)))
-        .await?;
+    let (person, events) = state.view_person(&caller.actor, PersonId(id)).await?;
     Ok(Json(record_view(
         &caller,
         &person,
@@ -321,11 +318,7 @@ async fn person_events(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<EventView>>> {
-    let actor = caller.actor.clone();
-    let (person, events) = state
-        .pool
-        .run(move |s| s.view_person(&actor, PersonId(id)))
-        .await?;
+    let (person, events) = state.view_person(&caller.actor, PersonId(id)).await?;
     Ok(Json(
         record_view(&caller, &person, &events, today(state.clock.now())).events,
     ))

@@ -123,6 +123,47 @@ impl Throttle {
     }
 }
 
+/// Sessions checked in the last few seconds, so most requests do not ask the database. Ending
+/// a session here (logout, a password or account change) forgets it at once; a change made by
+/// another process (the CLI disabling an account) is seen within `FRESH`.
+#[derive(Default)]
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, (Instant, Session)>>,
+}
+
+impl SessionCache {
+    const FRESH: Duration = Duration::from_secs(5);
+
+    /// A session checked moments ago whose last-seen time needs no update yet.
+    fn get(&self, hash: &str, now: Timestamp) -> Option<Session> {
+        let entries = self.entries.lock().expect("session cache lock");
+        let (checked, session) = entries.get(hash)?;
+        let recent = checked.elapsed() < Self::FRESH;
+        let seen_lately = now.duration_since(session.last_seen_at).as_secs() < 60;
+        (recent && seen_lately).then(|| session.clone())
+    }
+
+    fn put(&self, hash: &str, session: Session) {
+        let mut entries = self.entries.lock().expect("session cache lock");
+        if entries.len() > 10_000 {
+            entries.retain(|_, (checked, _)| checked.elapsed() < Self::FRESH);
+        }
+        entries.insert(hash.to_string(), (Instant::now(), session));
+    }
+
+    pub fn forget(&self, hash: &str) {
+        self.entries
+            .lock()
+            .expect("session cache lock")
+            .remove(hash);
+    }
+
+    /// After an account changes: every cached session is checked again.
+    pub fn clear(&self) {
+        self.entries.lock().expect("session cache lock").clear();
+    }
+}
+
 /// A successful login: the secret for the cookie or the token, and the CSRF token.
 pub struct LoggedIn {
     pub account: Account,
@@ -374,12 +415,22 @@ impl FromRequestParts<AppState> for Caller {
         };
         let hash = token_hash(&secret);
         let now = state.clock.now();
-        let h = hash.clone();
-        let session: Option<Session> = state
-            .pool
-            .run(move |s| s.session(&h, now))
-            .await
-            .map_err(|e| reject(e.into(), parts))?;
+        let session = match state.sessions.get(&hash, now) {
+            Some(s) => Some(s),
+            None => {
+                let h = hash.clone();
+                let found: Option<Session> = state
+                    .pool
+                    .run(move |s| s.session(&h, now))
+                    .await
+                    .map_err(|e| reject(e.into(), parts))?;
+                match &found {
+                    Some(s) => state.sessions.put(&hash, s.clone()),
+                    None => state.sessions.forget(&hash),
+                }
+                found
+            }
+        };
         let Some(session) = session else {
             return Err(reject(AppError::Unauthenticated, parts));
         };

@@ -68,6 +68,32 @@ pub fn fields_of(person: &Person) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A person's fields as the record page shows them: code values in the reader's language.
+pub fn shown_fields(t: crate::i18n::T, person: &Person) -> BTreeMap<String, String> {
+    let mut fields = fields_of(person);
+    let d = &person.data;
+    let mut set = |key: &str, zh: &'static str, en: &'static str| {
+        fields.insert(key.to_string(), t.code(zh, en).to_string());
+    };
+    set("sex", d.sex.name_zh(), d.sex.name_en());
+    set("ethnicity", d.ethnicity.name_zh(), d.ethnicity.name_en());
+    set(
+        "marital_status",
+        d.marital_status.name_zh(),
+        d.marital_status.name_en(),
+    );
+    if let Some(e) = d.education {
+        set("education", e.name_zh(), e.name_en());
+    }
+    set("relation", d.relation.name_zh(), d.relation.name_en());
+    set(
+        "population_type",
+        d.population_type.name_zh(),
+        d.population_type.name_en(),
+    );
+    fields
+}
+
 /// The list filters, as query parameters of a page or the API.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]

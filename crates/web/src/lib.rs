@@ -5,6 +5,7 @@
 //! [`renkou_core::Actor`] to the store, which checks it against core's role table.
 
 pub mod api;
+pub mod audit_writer;
 pub mod auth;
 pub mod error;
 pub mod forms;
@@ -36,18 +37,37 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Where uploaded files and rejected-row reports wait to be downloaded.
     pub files: Arc<pages::upload::Files>,
+    /// Audit rows of views, written in batches.
+    pub audit: Arc<audit_writer::AuditWriter>,
+    /// Recently checked sessions, so a request does not always ask the database.
+    pub sessions: Arc<auth::SessionCache>,
 }
 
 impl AppState {
+    /// A whole record for a view: read, then its audit row committed (with any others waiting),
+    /// and only then returned. Out of reach reads as not found, and that refusal is audited too.
+    pub async fn view_person(
+        &self,
+        actor: &renkou_core::Actor,
+        id: renkou_core::PersonId,
+    ) -> Result<(renkou_core::Person, Vec<renkou_core::Event>), error::AppError> {
+        let a = actor.clone();
+        let pending = self.pool.run(move |s| s.prepare_view(&a, id)).await?;
+        self.audit.write(pending.audit).await?;
+        Ok(pending.record?)
+    }
+
     pub fn new(pool: Arc<Pool>) -> AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
-            pool,
+            pool: pool.clone(),
             throttle: Arc::new(auth::Throttle::new(Duration::from_secs(60), 30, 10)),
             hashing: Arc::new(Semaphore::new(cores)),
             clock: Arc::new(Clock::default()),
             secure_cookies: false,
             files: Arc::new(pages::upload::Files::default()),
+            audit: Arc::new(audit_writer::AuditWriter::new(pool.clone())),
+            sessions: Arc::new(auth::SessionCache::default()),
         }
     }
 }

@@ -270,6 +270,8 @@ async fn change(
                 .await
         }
     };
+    // Whatever changed, sessions are checked against the database again.
+    state.sessions.clear();
     match result {
         Ok(()) => page(&state, &caller, Some(message), None).await,
         Err(e) => match AppError::from(e) {

@@ -218,6 +218,7 @@ async fn logout(
         .entry(AuditAction::Logout, "session", AuditResult::Ok)
         .object(caller.account.id);
     let hash = caller.token_hash.clone();
+    state.sessions.forget(&hash);
     state
         .pool
         .run(move |s| s.end_session(&hash, entry))
@@ -310,6 +311,7 @@ async fn password_submit(
         .run(move |s| s.set_password(id, &new_hash, false, entry))
         .await
         .or_page(t)?;
+    state.sessions.clear();
     // Every session ended with the change, this one too: sign in with the new password.
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(

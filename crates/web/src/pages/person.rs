@@ -19,7 +19,7 @@ use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::{Caller, today};
 use crate::error::{AppError, local_time};
-use crate::forms::{PersonSummary, event_from_fields, fields_of, is_health_event};
+use crate::forms::{PersonSummary, event_from_fields, is_health_event, shown_fields};
 use crate::i18n::T;
 
 pub fn routes() -> Router<AppState> {
@@ -106,19 +106,20 @@ fn kind_label(t: T, k: EventKind) -> String {
 
 async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> PageResult {
     let t = caller.t();
+    let (person, events) = state
+        .view_person(&caller.actor, PersonId(id))
+        .await
+        .or_page(t)?;
     let actor = caller.actor.clone();
-    let (person, events, household) = state
+    let household_no = person.data.household_no.as_str().to_string();
+    let household = state
         .pool
-        .run(move |s| {
-            let (person, events) = s.view_person(&actor, PersonId(id))?;
-            let household = s.household_for(&actor, person.data.household_no.as_str())?;
-            Ok((person, events, household))
-        })
+        .run(move |s| s.household_for(&actor, &household_no))
         .await
         .or_page(t)?;
     let day = today(state.clock.now());
     let health_ok = caller.allows(Action::ViewHealth);
-    let values = fields_of(&person);
+    let values = shown_fields(t, &person);
     let fields = PERSON_COLUMNS
         .iter()
         .map(|c| Shown {
@@ -355,10 +356,8 @@ async fn event_form(
     Path(id): Path<i64>,
 ) -> PageResult {
     let t = caller.t();
-    let actor = caller.actor.clone();
     let (person, _) = state
-        .pool
-        .run(move |s| s.view_person(&actor, PersonId(id)))
+        .view_person(&caller.actor, PersonId(id))
         .await
         .or_page(t)?;
     let mut values = BTreeMap::new();

@@ -374,10 +374,8 @@ async fn edit_form(
         .await
         .or_page(t)?;
     // The form shows the whole record: an audited view like the record page.
-    let actor = caller.actor.clone();
     let (person, _) = state
-        .pool
-        .run(move |s| s.view_person(&actor, PersonId(id)))
+        .view_person(&caller.actor, PersonId(id))
         .await
         .or_page(t)?;
     Ok(form_page(&caller, Some(id), &fields_of(&person), &[]))
