@@ -509,13 +509,29 @@ fn skip_invalid_leaves_out_both_rows_of_a_duplicate_even_on_a_first_load() {
 fn the_demo_city_is_built_and_summarised() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db").display().to_string();
-    let out = renkou(&db, &["demo", "--persons", "3000", "--seed", "7"]);
+    let out = renkou(
+        &db,
+        &["demo", "--persons", "3000", "--seed", "7", "--no-serve"],
+    );
     let said = stdout(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("人口：3"), "{said}");
     let mut s = Store::open(&db).unwrap();
     assert!(s.count_persons(&PersonFilter::default()).unwrap() >= 3000);
-    let out = renkou(&db, &["demo", "--persons", "3000"]);
+    // One account per role, each in its own kind of area.
+    let accounts = s.accounts().unwrap();
+    for role in renkou_core::Role::ALL {
+        assert!(
+            accounts.iter().any(|a| a.role == role),
+            "no demo account for {role}"
+        );
+    }
+    let leader = accounts
+        .iter()
+        .find(|a| a.role == renkou_core::Role::GroupLeader)
+        .unwrap();
+    assert_eq!(leader.area.level(), renkou_core::AreaLevel::Group);
+    let out = renkou(&db, &["demo", "--persons", "3000", "--no-serve"]);
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -572,4 +588,173 @@ fn postgres_takes_the_same_files() {
         std::fs::read(&lite_out).unwrap(),
         "both backends export the same file"
     );
+}
+
+#[test]
+fn users_are_added_listed_disabled_and_reset_at_the_command_line() {
+    let p = Place::new();
+    let db = p.db();
+    // Without --password: a one-time password that meets the policy, to be changed at first login.
+    let out = renkou(
+        &db,
+        &[
+            "users",
+            "add",
+            "--username",
+            "wang.li",
+            "--role",
+            "committee_officer",
+            "--area",
+            "340705001001",
+        ],
+    );
+    let said = stdout(&out);
+    assert!(out.status.success(), "{said}");
+    let password = said
+        .lines()
+        .find_map(|l| l.strip_prefix("初始密码："))
+        .and_then(|l| l.split('（').next())
+        .expect("the generated password is printed")
+        .to_string();
+    assert!(renkou_core::account::check_password(&password, "wang.li").is_ok());
+    let (account, hash) = p.store().account_for_login("wang.li").unwrap().unwrap();
+    assert!(account.must_change_password);
+    assert!(renkou_web::verify_password(&hash, &password));
+
+    // A weak password, an unknown role and an unknown area are refused with the reason.
+    let weak = renkou(
+        &db,
+        &[
+            "users",
+            "add",
+            "--username",
+            "zhao",
+            "--role",
+            "centre",
+            "--area",
+            "340705001",
+            "--password",
+            "abcdefgh",
+        ],
+    );
+    assert_eq!(weak.status.code(), Some(2));
+    assert!(stdout(&weak).contains("至少三类"), "{}", stdout(&weak));
+    let role = renkou(
+        &db,
+        &[
+            "users",
+            "add",
+            "--username",
+            "zhao",
+            "--role",
+            "admin",
+            "--area",
+            "340705001",
+        ],
+    );
+    assert!(
+        stdout(&role).contains("没有角色“admin”"),
+        "{}",
+        stdout(&role)
+    );
+    let area = renkou(
+        &db,
+        &[
+            "users",
+            "add",
+            "--username",
+            "zhao",
+            "--role",
+            "centre",
+            "--area",
+            "340705009",
+        ],
+    );
+    assert!(stdout(&area).contains("340705009"), "{}", stdout(&area));
+
+    let list = stdout(&renkou(&db, &["users", "list"]));
+    assert!(
+        list.contains("wang.li") && list.contains("committee_officer") && list.contains("待改密码"),
+        "{list}"
+    );
+
+    let out = renkou(
+        &db,
+        &[
+            "users",
+            "reset-password",
+            "--username",
+            "wang.li",
+            "--password",
+            "Qingl0ng-2026",
+        ],
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let (account, hash) = p.store().account_for_login("wang.li").unwrap().unwrap();
+    assert!(!account.must_change_password);
+    assert!(renkou_web::verify_password(&hash, "Qingl0ng-2026"));
+
+    let out = renkou(&db, &["users", "disable", "--username", "wang.li"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        p.store()
+            .account_for_login("wang.li")
+            .unwrap()
+            .unwrap()
+            .0
+            .disabled
+    );
+    assert!(stdout(&renkou(&db, &["users", "list"])).contains("停用"));
+    let missing = renkou(&db, &["users", "disable", "--username", "nobody"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn audit_verify_names_the_first_row_that_was_changed() {
+    let p = Place::new();
+    let db = p.db();
+    for name in ["li.one", "li.two", "li.three"] {
+        let out = renkou(
+            &db,
+            &[
+                "users",
+                "add",
+                "--username",
+                name,
+                "--role",
+                "centre",
+                "--area",
+                "340705001",
+            ],
+        );
+        assert!(out.status.success(), "{}", stdout(&out));
+    }
+    // The import is audited too, in its own transaction.
+    write_csv(&p.path("ok.csv"), &good_rows(2));
+    assert!(
+        renkou(&db, &["persons", "import", &p.path_str("ok.csv")])
+            .status
+            .success()
+    );
+    let out = renkou(&db, &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("4 行"), "{}", stdout(&out));
+
+    // The database itself refuses to rewrite history.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert!(
+        conn.execute("UPDATE audit_log SET detail = 'x' WHERE seq = 2", [])
+            .is_err()
+    );
+    assert!(
+        conn.execute("DELETE FROM audit_log WHERE seq = 2", [])
+            .is_err()
+    );
+    // Someone with the file and no scruples goes around the trigger.
+    conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'role=bureau' WHERE seq = 2;")
+        .unwrap();
+    drop(conn);
+    let out = renkou(&db, &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("第 2 行"), "{}", stdout(&out));
 }
