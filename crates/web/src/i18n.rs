@@ -133,4 +133,51 @@ mod tests {
         }
         assert!(missing.is_empty(), "keys not in the catalog: {missing:#?}");
     }
+
+    /// Keys built at run time (a role, a column, an error code) are in the catalog too.
+    #[test]
+    fn every_key_built_from_a_value_is_in_the_catalog() {
+        let zh = parse_catalog(ZH);
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(renkou_core::Role::ALL.iter().map(|r| format!("role.{}", r.key())));
+        keys.extend(
+            renkou_core::record::PERSON_COLUMNS
+                .iter()
+                .map(|c| format!("field.{}", c.key)),
+        );
+        keys.extend(
+            renkou_core::record::EVENT_COLUMNS
+                .iter()
+                .filter(|c| c.key != "id_number")
+                .map(|c| format!("event_field.{}", c.key)),
+        );
+        for level in ["district", "centre", "committee", "group"] {
+            keys.push(format!("area.level.{level}"));
+        }
+        for status in [
+            renkou_core::PersonStatus::Active,
+            renkou_core::PersonStatus::MovedAway,
+            renkou_core::PersonStatus::Dead,
+        ] {
+            keys.push(format!("status.{}", status.key()));
+        }
+        for result in ["ok", "denied", "failed"] {
+            keys.push(format!("audit.result.{result}"));
+        }
+        use crate::error::AppError;
+        for e in [
+            AppError::Unauthenticated,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::Invalid(Vec::new()),
+            AppError::Csrf,
+            AppError::Throttled,
+            AppError::PasswordChangeRequired,
+            AppError::Internal(String::new()),
+        ] {
+            keys.push(format!("error.{}", e.code()));
+        }
+        let missing: Vec<&String> = keys.iter().filter(|k| !zh.contains_key(k.as_str())).collect();
+        assert!(missing.is_empty(), "not in the catalog: {missing:?}");
+    }
 }

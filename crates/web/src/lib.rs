@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .route("/static/app.css", axum::routing::get(stylesheet))
+        .route("/static/app.js", axum::routing::get(script))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -89,6 +90,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/app.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.js"),
     )
 }
 
