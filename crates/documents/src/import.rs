@@ -879,10 +879,13 @@ pub fn import_events(
     Ok(report)
 }
 
-/// `renkou areas import`: `code,name` rows; parents must exist or be in the same file.
+/// `renkou areas import`: `code,name` rows; parents must exist or be in the same file. With
+/// `within`, every area must lie in that area; `audit` is written with the areas.
 pub fn import_areas(
     store: &mut Store,
     path: &Path,
+    within: Option<&AreaCode>,
+    audit: Option<AuditEntry>,
     progress: &mut dyn Progress,
 ) -> Result<ImportReport, ImportError> {
     let Opened {
@@ -930,6 +933,12 @@ pub fn import_areas(
             err("name", "必填，不能为空".into());
         }
         if let (Some(code), Some(name)) = (code, name) {
+            if let Some(w) = within
+                && !code.is_within(w)
+            {
+                err("code", format!("区划代码{code}不在本账户的管辖区域{w}内"));
+                continue;
+            }
             if let Some(first) = seen.insert(code.to_string(), row.number) {
                 err(
                     "code",
@@ -968,7 +977,7 @@ pub fn import_areas(
             .filter(|a| !existing.contains(a.code.as_str()))
             .count() as u64;
         report.updated = list.len() as u64 - report.added;
-        store.upsert_areas(&list)?;
+        store.upsert_areas_audited(&list, audit)?;
         report.written = true;
     }
     progress.finish();

@@ -237,7 +237,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Areas { command } => match command {
             AreasCommand::Import { file } => {
                 let mut store = open(&cli.db)?;
-                let report = import::import_areas(&mut store, &file, &mut Bar::new())?;
+                let report = import::import_areas(
+                    &mut store,
+                    &file,
+                    None,
+                    Some(cli_audit(AuditAction::AreaChange, "file")),
+                    &mut Bar::new(),
+                )?;
                 Ok(print_report(&file, &report, "个区划"))
             }
             AreasCommand::List { under } => {

@@ -738,7 +738,7 @@ fn audit_verify_names_the_first_row_that_was_changed() {
     );
     let out = renkou(&db, &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("4 行"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("5 行"), "{}", stdout(&out));
 
     // The database itself refuses to rewrite history.
     let conn = rusqlite::Connection::open(&db).unwrap();

@@ -229,6 +229,15 @@ impl Store {
     /// Adds or renames areas in one transaction. Each area's parent must exist already or be
     /// among `areas`.
     pub fn upsert_areas(&mut self, areas: &[Area]) -> Result<usize> {
+        self.upsert_areas_audited(areas, None)
+    }
+
+    /// [`Store::upsert_areas`] with its audit row in the same transaction.
+    pub fn upsert_areas_audited(
+        &mut self,
+        areas: &[Area],
+        audit: Option<renkou_core::audit::AuditEntry>,
+    ) -> Result<usize> {
         let mut sorted: Vec<&Area> = areas.iter().collect();
         sorted.sort_by_key(|a| (a.code.as_str().len(), a.code.clone()));
         self.transaction(|tx| {
@@ -245,6 +254,9 @@ impl Store {
                 }
                 tx.db.upsert_area(a)?;
                 known.insert(a.code.clone());
+            }
+            if let Some(entry) = audit {
+                tx.audit(entry.detail(format!("areas={}", sorted.len())))?;
             }
             Ok(sorted.len())
         })

@@ -139,7 +139,11 @@ mod tests {
     fn every_key_built_from_a_value_is_in_the_catalog() {
         let zh = parse_catalog(ZH);
         let mut keys: Vec<String> = Vec::new();
-        keys.extend(renkou_core::Role::ALL.iter().map(|r| format!("role.{}", r.key())));
+        keys.extend(
+            renkou_core::Role::ALL
+                .iter()
+                .map(|r| format!("role.{}", r.key())),
+        );
         keys.extend(
             renkou_core::record::PERSON_COLUMNS
                 .iter()
@@ -177,7 +181,10 @@ mod tests {
         ] {
             keys.push(format!("error.{}", e.code()));
         }
-        let missing: Vec<&String> = keys.iter().filter(|k| !zh.contains_key(k.as_str())).collect();
+        let missing: Vec<&String> = keys
+            .iter()
+            .filter(|k| !zh.contains_key(k.as_str()))
+            .collect();
         assert!(missing.is_empty(), "not in the catalog: {missing:?}");
     }
 }

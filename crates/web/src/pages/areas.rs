@@ -10,13 +10,15 @@ use axum::routing::get;
 use renkou_core::{Area, AreaCode};
 use serde::Deserialize;
 
-use super::{Chrome, OrPage, PageResult, render};
+use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::AppError;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/areas", get(areas_page))
+    Router::new()
+        .route("/areas", get(areas_page))
+        .route("/areas/import", axum::routing::post(import_areas))
 }
 
 /// Areas within the caller's reach, under `under` (default: the caller's own area), whose name
@@ -76,6 +78,15 @@ struct AreasPage {
     rows: Vec<AreaRow>,
     more: usize,
     more_text: String,
+    can_import: bool,
+    report: Option<AreaReport>,
+}
+
+/// What an areas file did, shown above the tree.
+struct AreaReport {
+    summary: String,
+    ok: bool,
+    problems: Vec<String>,
 }
 
 const SHOWN: usize = 300;
@@ -85,8 +96,17 @@ async fn areas_page(
     caller: Caller,
     Query(query): Query<AreasQuery>,
 ) -> PageResult {
+    show(&state, &caller, query, None).await
+}
+
+async fn show(
+    state: &AppState,
+    caller: &Caller,
+    query: AreasQuery,
+    report: Option<AreaReport>,
+) -> PageResult {
     let t = caller.t();
-    let found = search(&state, &caller, query.under.as_deref(), query.q.as_deref())
+    let found = search(state, caller, query.under.as_deref(), query.q.as_deref())
         .await
         .or_page(t)?;
     let names: HashMap<String, String> = found
@@ -134,7 +154,7 @@ async fn areas_page(
         .collect();
     let more = rows.len().saturating_sub(SHOWN);
     rows.truncate(SHOWN);
-    let mut chrome = Chrome::new(&caller, "/areas", "/areas");
+    let mut chrome = Chrome::new(caller, "/areas", "/areas");
     if let Ok(code) = AreaCode::parse(&under) {
         let path = state
             .pool
@@ -150,5 +170,90 @@ async fn areas_page(
         rows,
         more,
         more_text: t.f("areas.more", &[&more]),
+        can_import: caller.allows(renkou_core::Action::ManageAreas),
+        report,
     }))
+}
+
+/// The system administrator's areas file: the same import as `renkou areas import`, limited to
+/// the account's area and audited with the change.
+async fn import_areas(
+    State(state): State<AppState>,
+    caller: Caller,
+    mut multipart: axum::extract::Multipart,
+) -> PageResult {
+    let t = caller.t();
+    caller
+        .require(&state, renkou_core::Action::ManageAreas, "areas")
+        .await
+        .or_page(t)?;
+    let bad = |e: &dyn std::fmt::Display| PageError(t, AppError::BadRequest(e.to_string()));
+    let mut csrf = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad(&e))? {
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.map_err(|e| bad(&e))?,
+            "file" => {
+                caller.check_csrf(&csrf).or_page(t)?;
+                let name = field.file_name().unwrap_or("areas.csv").to_string();
+                file = Some((name, field.bytes().await.map_err(|e| bad(&e))?.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    caller.check_csrf(&csrf).or_page(t)?;
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Err(PageError(
+            t,
+            AppError::BadRequest(t.s("upload.no_file").into()),
+        ));
+    };
+    let ext = std::path::Path::new(&name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("csv")
+        .to_ascii_lowercase();
+    let dir = tempfile::tempdir().map_err(|e| bad(&e))?;
+    let path = dir.path().join(format!("areas.{ext}"));
+    std::fs::write(&path, bytes).map_err(|e| bad(&e))?;
+    let within = caller.account.area.clone();
+    let audit = caller.actor.entry(
+        renkou_core::audit::AuditAction::AreaChange,
+        "file",
+        renkou_core::audit::AuditResult::Ok,
+    );
+    let report = state
+        .pool
+        .run(move |s| {
+            renkou_documents::import::import_areas(
+                s,
+                &path,
+                Some(&within),
+                Some(audit),
+                &mut renkou_documents::import::Silent,
+            )
+            .map_err(|e| renkou_store::StoreError::Database(e.to_string()))
+        })
+        .await
+        .or_page(t)?;
+    let summary = if report.written {
+        t.f("areas.imported", &[&report.added, &report.updated])
+    } else {
+        t.f("upload.summary_refused", &[&report.rows, &report.rejected])
+    };
+    let report = AreaReport {
+        ok: report.written,
+        summary,
+        problems: report.problems.iter().map(|p| p.to_string()).collect(),
+    };
+    show(
+        &state,
+        &caller,
+        AreasQuery {
+            under: None,
+            q: None,
+        },
+        Some(report),
+    )
+    .await
 }
