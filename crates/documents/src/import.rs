@@ -834,7 +834,13 @@ pub fn import_events(
                     .push(locate(&map, &headers, row, fe));
                 continue;
             };
-            match tx.record_event(person.id, e.event, &opts.actor, opts.today) {
+            // A spouse outside the importing account's area is not linked or changed.
+            let reach = |p: &renkou_core::Person| {
+                opts.within
+                    .as_ref()
+                    .is_none_or(|w| p.data.managing_area().is_within(w))
+            };
+            match tx.record_event_within(person.id, e.event, &opts.actor, opts.today, &reach) {
                 Ok(_) => applied += 1,
                 Err(StoreError::Rejected(errors)) => {
                     for fe in errors {

@@ -429,9 +429,22 @@ impl Tx<'_> {
     pub fn record_event(
         &mut self,
         person_id: PersonId,
+        ev: NewEvent,
+        by: &str,
+        today: Date,
+    ) -> Result<renkou_core::EventId> {
+        self.record_event_within(person_id, ev, by, today, &|_: &Person| true)
+    }
+
+    /// [`Tx::record_event`] for someone whose reach is limited: a spouse outside `reach` is
+    /// treated as not on the register (neither linked, nor changed, nor revealed).
+    pub fn record_event_within(
+        &mut self,
+        person_id: PersonId,
         mut ev: NewEvent,
         by: &str,
         today: Date,
+        reach: &dyn Fn(&Person) -> bool,
     ) -> Result<renkou_core::EventId> {
         let Some(person) = self.db.person(person_id)? else {
             return Err(StoreError::NotFound(format!("人口记录 {person_id}")));
@@ -445,7 +458,8 @@ impl Tx<'_> {
                 self.db.person(sid)?
             }
             _ => None,
-        };
+        }
+        .filter(|s| reach(s));
         // Links are the register's to make, never the caller's to claim.
         ev.detail.spouse_id = None;
         ev.detail.caused_by = None;

@@ -192,13 +192,31 @@ impl Store {
     }
 
     /// The household of a person the account may see, limited to the members it may see.
+    /// The members of a household the account may see. A household with no member in reach
+    /// reads as not found, and when it does exist elsewhere the refusal is audited.
     pub fn household_for(&mut self, actor: &Actor, household_no: &str) -> Result<Vec<Person>> {
         self.require(actor, Action::ListPersons, AuditAction::Access, "household")?;
-        Ok(self
-            .household(household_no)?
+        let members = self.household(household_no)?;
+        let exists = !members.is_empty();
+        let visible: Vec<Person> = members
             .into_iter()
             .filter(|p| actor.scope.covers(&p.data))
-            .collect())
+            .collect();
+        if visible.is_empty() {
+            let error = StoreError::NotFound(format!("户 {household_no}"));
+            return Err(if exists {
+                self.deny(
+                    actor,
+                    AuditAction::Access,
+                    "household",
+                    Some(household_no.to_string()),
+                    error,
+                )
+            } else {
+                error
+            });
+        }
+        Ok(visible)
     }
 
     pub fn add_person_as(
@@ -293,7 +311,9 @@ impl Store {
                 Some(_) => return Ok(Err(AuditResult::Denied)),
                 None => return Ok(Err(AuditResult::Failed)),
             }
-            let event_id = tx.record_event(id, event, &actor.username, today)?;
+            let event_id = tx.record_event_within(id, event, &actor.username, today, &|p| {
+                actor.scope.covers(&p.data)
+            })?;
             tx.audit(
                 actor
                     .entry(AuditAction::EventRecord, "person", AuditResult::Ok)
@@ -363,7 +383,7 @@ impl Store {
                 .to_string()
         };
         let date = if self.backend() == "postgres" {
-            "CAST(?{} AS DATE)"
+            "CAST(CAST(?{} AS TEXT) AS DATE)"
         } else {
             "?{}"
         };

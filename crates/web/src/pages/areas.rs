@@ -35,7 +35,20 @@ pub async fn search(
                 AppError::Invalid(vec![renkou_core::person::FieldError::new("under", e)])
             })?;
             if !caller.scope().covers_area(&code) {
-                return Err(AppError::NotFound);
+                let actor = caller.actor.clone();
+                let denied = state
+                    .pool
+                    .run(move |s| {
+                        Ok(s.deny(
+                            &actor,
+                            renkou_core::audit::AuditAction::Access,
+                            "area",
+                            Some(code.to_string()),
+                            renkou_store::StoreError::NotFound("区划".into()),
+                        ))
+                    })
+                    .await?;
+                return Err(denied.into());
             }
             code
         }
