@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
@@ -17,7 +17,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
 use crate::auth::{Caller, Source, login, today};
-use crate::error::{ApiError, ApiErrorBody, AppError};
+use crate::error::{ApiError, ApiErrorBody, ApiJson, ApiQuery, AppError};
 use crate::forms::{
     EventView, ListQuery, PersonRecord, PersonSummary, event_from_fields, is_health_event,
     person_from_fields,
@@ -121,7 +121,7 @@ pub struct TokenResponse {
 async fn create_token(
     State(state): State<AppState>,
     Source(from): Source,
-    Json(body): Json<TokenRequest>,
+    ApiJson(body): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
     let done = login(
         &state,
@@ -211,7 +211,7 @@ pub struct AreaQuery {
 async fn list_areas(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<AreaQuery>,
+    ApiQuery(q): ApiQuery<AreaQuery>,
 ) -> ApiResult<Json<Vec<AreaView>>> {
     let areas =
         crate::pages::areas::search(&state, &caller, q.under.as_deref(), q.q.as_deref()).await?;
@@ -244,7 +244,7 @@ pub struct PersonPage {
 async fn list_persons(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<PersonPage>> {
     let today = today(state.clock.now());
     let filter = q.filter(today).map_err(|e| AppError::Invalid(vec![e]))?;
@@ -338,7 +338,7 @@ pub struct Created {
 async fn create_person(
     State(state): State<AppState>,
     caller: Caller,
-    Json(fields): Json<BTreeMap<String, String>>,
+    ApiJson(fields): ApiJson<BTreeMap<String, String>>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     caller.require(&state, Action::EditPerson, "person").await?;
     let today = today(state.clock.now());
@@ -365,7 +365,7 @@ async fn update_person(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(mut fields): Json<BTreeMap<String, String>>,
+    ApiJson(mut fields): ApiJson<BTreeMap<String, String>>,
 ) -> ApiResult<Json<Updated>> {
     caller.require(&state, Action::EditPerson, "person").await?;
     let today = today(state.clock.now());
@@ -388,7 +388,7 @@ async fn record_event(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(fields): Json<BTreeMap<String, String>>,
+    ApiJson(fields): ApiJson<BTreeMap<String, String>>,
 ) -> ApiResult<(StatusCode, Json<EventView>)> {
     let event = event_from_fields(&fields).map_err(AppError::Invalid)?;
     let today = today(state.clock.now());

@@ -106,17 +106,37 @@ pub struct ListQuery {
     pub sex: Option<String>,
     /// GB/T 2261.2 code or name.
     pub marital_status: Option<String>,
-    /// Age band, whole years, inclusive.
+    /// Age band, whole years, inclusive. An empty box (`age_min=`) is no bound.
+    #[serde(default, deserialize_with = "blank_is_none")]
     pub age_min: Option<u32>,
+    #[serde(default, deserialize_with = "blank_is_none")]
     pub age_max: Option<u32>,
     /// "1": women of childbearing age (15–49).
     pub childbearing: Option<String>,
     /// A whole ID number, a phone number, the start of an ID number, or the start of a name.
     pub q: Option<String>,
     /// Keyset paging: the last id of the previous page.
+    #[serde(default, deserialize_with = "blank_is_none")]
     pub after: Option<i64>,
     /// Page size, at most 200 (default 50).
+    #[serde(default, deserialize_with = "blank_is_none")]
     pub limit: Option<u32>,
+}
+
+/// A number from a form's text box: blank means not given; anything else must be a number.
+fn blank_is_none<'de, D, N>(d: D) -> Result<Option<N>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    N: std::str::FromStr,
+{
+    let text: Option<String> = Option::deserialize(d)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("「{t}」不是整数"))),
+    }
 }
 
 fn given(v: &Option<String>) -> Option<&str> {

@@ -1010,3 +1010,24 @@ fn snapshot_differences_are_named_by_pointer() {
         ]
     );
 }
+
+/// The list's filter form sends every box, empty ones too: an empty age box is no bound, and a
+/// word in it is answered on a page in the user's language, not a bare parser message.
+#[tokio::test]
+async fn the_filter_form_as_a_browser_sends_it_works() {
+    let app = TestApp::new();
+    let _town = town(&app);
+    let browser = app.browser("li.ming").await;
+    let res = app
+        .send(
+            browser
+                .get("/persons?q=&area=&population_type=&sex=&marital_status=&age_min=&age_max="),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{res}");
+    assert!(res.body.contains("共 6 人"), "{res}");
+    let res = app.send(browser.get("/persons?age_min=abc")).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{res}");
+    assert!(res.body.contains("「abc」不是整数"), "{res}");
+    assert!(res.body.contains("<html lang=\"zh-CN\">"), "{res}");
+}

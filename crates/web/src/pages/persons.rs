@@ -80,9 +80,10 @@ impl ListPage {
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> PageResult {
     let t = caller.t();
+    let Query(q) = query.map_err(|e| PageError(t, AppError::BadRequest(e.body_text())))?;
     caller
         .require(&state, Action::ListPersons, "persons")
         .await
