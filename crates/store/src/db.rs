@@ -117,7 +117,21 @@ pub(crate) trait Db: Send {
     ) -> Result<Vec<Person>>;
     fn count_persons(&mut self, filter: &PersonFilter) -> Result<u64>;
     /// Counts at most `cap` matches: a list's count stays cheap over a whole city.
-    fn count_persons_capped(&mut self, filter: &PersonFilter, cap: u64) -> Result<u64>;
+    fn count_persons_capped(
+        &mut self,
+        filter: &PersonFilter,
+        cap: u64,
+        hint: crate::row::IndexHint,
+    ) -> Result<u64>;
+    /// One page of a list in (area, id) order after the cursor: the order of the area index,
+    /// so a page costs the same for a group or for the whole city.
+    fn persons_by_area(
+        &mut self,
+        filter: &PersonFilter,
+        hint: crate::row::IndexHint,
+        after: Option<(&str, i64)>,
+        limit: u32,
+    ) -> Result<Vec<Person>>;
     /// Streams every matching person in id order without holding them all.
     fn each_person(
         &mut self,

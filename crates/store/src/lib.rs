@@ -101,7 +101,7 @@ pub struct PersonFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersonSearch {
     IdNumber(IdNumber),
-    /// The first digits of an ID number (at least 6).
+    /// The first characters of an ID number (at least 10).
     IdNumberPrefix(String),
     Phone(String),
     NamePrefix(String),
@@ -124,7 +124,8 @@ impl PersonSearch {
         if digits && t.len() == 11 && t.starts_with('1') {
             return Some(PersonSearch::Phone(t.to_string()));
         }
-        if digits && t.len() >= 6 {
+        // Ten characters: the place and the year of birth; fewer would match most of a city.
+        if digits && t.len() >= 10 {
             return Some(PersonSearch::IdNumberPrefix(t.to_uppercase()));
         }
         Some(PersonSearch::NamePrefix(t.to_string()))

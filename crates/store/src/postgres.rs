@@ -12,7 +12,7 @@ use renkou_core::{
 };
 
 use crate::db::{Db, SqlValue};
-use crate::row::{PERSON_COLUMNS, PersonRow, RawPerson, filter_clause};
+use crate::row::{IndexHint, PERSON_COLUMNS, PersonRow, RawPerson, filter_clause};
 use crate::{PersonFilter, Result, StoreError};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -400,7 +400,47 @@ impl Db for PgDb {
         Ok(n as u64)
     }
 
-    fn count_persons_capped(&mut self, filter: &PersonFilter, cap: u64) -> Result<u64> {
+    fn persons_by_area(
+        &mut self,
+        filter: &PersonFilter,
+        _hint: IndexHint,
+        after: Option<(&str, i64)>,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        let (mut clause, mut values) = filter_clause(filter, 1, ph, true);
+        let after_id = after.map(|(_, id)| id);
+        let mut n = values.len();
+        if let Some((area, _)) = after {
+            clause.push_str(&format!(" AND (area_code, id) > (${}, ${})", n + 1, n + 2));
+            values.push(area.to_string());
+            n += 2;
+        }
+        let limit = i64::from(limit);
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} ORDER BY area_code, id LIMIT ${}",
+            n + 1
+        );
+        let s = self.stmt(&sql)?;
+        // Text parameters, then the cursor's id (BIGINT) and the limit.
+        let text_count = values.len();
+        let mut params: Vec<Param<'_>> = values.iter().map(|v| v as Param<'_>).collect();
+        if let Some(id) = &after_id {
+            params.insert(text_count, id);
+        }
+        params.push(&limit);
+        self.client
+            .query(&s, &params)?
+            .iter()
+            .map(|r| raw_person(r)?.into_person())
+            .collect()
+    }
+
+    fn count_persons_capped(
+        &mut self,
+        filter: &PersonFilter,
+        cap: u64,
+        _hint: IndexHint,
+    ) -> Result<u64> {
         let (clause, values) = filter_clause(filter, 1, ph, true);
         let s = self.stmt(&format!(
             "SELECT count(*) FROM (SELECT 1 FROM persons WHERE {clause} LIMIT {cap}) t"

@@ -182,9 +182,40 @@ pub(crate) fn filter_clause(
     ph: fn(usize) -> String,
     pg: bool,
 ) -> (String, Vec<String>) {
+    filter_clause_hinted(f, first, ph, pg, IndexHint::Planner)
+}
+
+/// Which index a SQLite list should walk. SQLite has no statistics on how many rows a name
+/// prefix or an area range holds, so the store decides (PostgreSQL's planner knows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IndexHint {
+    Planner,
+    /// Walk the area in order (a common name, or a small area).
+    Area,
+    /// Walk the names (a rare name over a large area), then sort the few matches.
+    Name,
+}
+
+/// [`filter_clause`] with an index choice: SQLite's unary `+` keeps a term off an index.
+pub(crate) fn filter_clause_hinted(
+    f: &crate::PersonFilter,
+    first: usize,
+    ph: fn(usize) -> String,
+    pg: bool,
+    hint: IndexHint,
+) -> (String, Vec<String>) {
     use crate::PersonSearch;
+    let area_col = if hint == IndexHint::Name && !pg {
+        "+area_code"
+    } else {
+        "area_code"
+    };
     let date_cast = if pg { "::text::date" } else { "" };
-    let name = if pg { "name COLLATE \"C\"" } else { "name" };
+    let name = match (pg, hint) {
+        (true, _) => "name COLLATE \"C\"",
+        (false, IndexHint::Area) => "+name",
+        (false, _) => "name",
+    };
     let mut parts = Vec::new();
     let mut values = Vec::new();
     let mut push = |sql: &str, v: String, parts: &mut Vec<String>| {
@@ -192,8 +223,12 @@ pub(crate) fn filter_clause(
         parts.push(sql.replace("{}", &ph(first + values.len() - 1)));
     };
     if let Some(area) = &f.area {
-        push("area_code >= {}", area.to_string(), &mut parts);
-        push("area_code < {}", crate::prefix_end(area), &mut parts);
+        push(&format!("{area_col} >= {{}}"), area.to_string(), &mut parts);
+        push(
+            &format!("{area_col} < {{}}"),
+            crate::prefix_end(area),
+            &mut parts,
+        );
     }
     if let Some(t) = f.population_type {
         push("population_type = {}", t.code().to_string(), &mut parts);

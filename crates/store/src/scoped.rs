@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use renkou_core::audit::{AuditAction, AuditResult};
 use renkou_core::{Action, Actor, Area, Event, NewEvent, Person, PersonData, PersonId, Scope};
 
+use crate::row::IndexHint;
 use crate::{PersonFilter, Result, Store, StoreError};
 
 /// A record read for a view, and the audit row to write before it is shown.
@@ -101,10 +102,24 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Person>> {
         self.require(actor, Action::ListPersons, AuditAction::Access, "persons")?;
-        match filter.within(&actor.scope) {
-            Some(f) => self.persons(&f, after, limit),
-            None => Ok(Vec::new()),
-        }
+        let Some(f) = filter.within(&actor.scope) else {
+            return Ok(Vec::new());
+        };
+        // The cursor is the last person shown; pages follow the area index's order.
+        let cursor = match after {
+            Some(id) => self
+                .db
+                .person(id)?
+                .map(|p| (p.data.area_code.to_string(), id.0)),
+            None => None,
+        };
+        let hint = self.index_hint(&f)?;
+        self.db.persons_by_area(
+            &f,
+            hint,
+            cursor.as_ref().map(|(a, i)| (a.as_str(), *i)),
+            limit,
+        )
     }
 
     /// How many people match, counted up to [`COUNT_CAP`] + 1 so a list over a whole city stays
@@ -112,9 +127,37 @@ impl Store {
     pub fn count_for(&mut self, actor: &Actor, filter: &PersonFilter) -> Result<u64> {
         self.require(actor, Action::ListPersons, AuditAction::Access, "persons")?;
         match filter.within(&actor.scope) {
-            Some(f) => self.db.count_persons_capped(&f, COUNT_CAP + 1),
+            Some(f) => {
+                let hint = self.index_hint(&f)?;
+                self.db.count_persons_capped(&f, COUNT_CAP + 1, hint)
+            }
             None => Ok(0),
         }
+    }
+
+    /// For a name search on SQLite: walk the name index when the name is rare in the whole
+    /// register (a few thousand at most, sorted cheaply), the area index when it is common.
+    fn index_hint(&mut self, f: &PersonFilter) -> Result<IndexHint> {
+        if self.backend() != "sqlite" {
+            return Ok(IndexHint::Planner);
+        }
+        let Some(crate::PersonSearch::NamePrefix(prefix)) = &f.search else {
+            return Ok(IndexHint::Planner);
+        };
+        const RARE: u64 = 2_000;
+        let name_only = PersonFilter {
+            search: Some(crate::PersonSearch::NamePrefix(prefix.clone())),
+            all_statuses: true,
+            ..PersonFilter::default()
+        };
+        let n = self
+            .db
+            .count_persons_capped(&name_only, RARE + 1, IndexHint::Name)?;
+        Ok(if n <= RARE {
+            IndexHint::Name
+        } else {
+            IndexHint::Area
+        })
     }
 
     /// A whole record: checked, read and audited in one transaction. Out of reach reads as

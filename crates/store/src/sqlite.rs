@@ -10,7 +10,9 @@ use renkou_core::{
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::db::{Db, SqlValue};
-use crate::row::{PERSON_COLUMNS, PersonRow, RawPerson, filter_clause};
+use crate::row::{
+    IndexHint, PERSON_COLUMNS, PersonRow, RawPerson, filter_clause, filter_clause_hinted,
+};
 use crate::{PersonFilter, Result, StoreError};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -408,8 +410,39 @@ impl Db for SqliteDb {
             .query_row(params_from_iter(values.iter()), |r| r.get::<_, i64>(0))? as u64)
     }
 
-    fn count_persons_capped(&mut self, filter: &PersonFilter, cap: u64) -> Result<u64> {
-        let (clause, values) = filter_clause(filter, 1, ph, false);
+    fn persons_by_area(
+        &mut self,
+        filter: &PersonFilter,
+        hint: IndexHint,
+        after: Option<(&str, i64)>,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        let (mut clause, mut values) = filter_clause_hinted(filter, 1, ph, false, hint);
+        if let Some((area, id)) = after {
+            let n = values.len();
+            clause.push_str(&format!(
+                " AND (area_code, id) > (?{}, CAST(?{} AS INTEGER))",
+                n + 1,
+                n + 2
+            ));
+            values.push(area.to_string());
+            values.push(id.to_string());
+        }
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} ORDER BY area_code, id LIMIT {limit}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(values.iter()), raw_person)?;
+        rows.map(|r| r?.into_person()).collect()
+    }
+
+    fn count_persons_capped(
+        &mut self,
+        filter: &PersonFilter,
+        cap: u64,
+        hint: IndexHint,
+    ) -> Result<u64> {
+        let (clause, values) = filter_clause_hinted(filter, 1, ph, false, hint);
         let sql =
             format!("SELECT count(*) FROM (SELECT 1 FROM persons WHERE {clause} LIMIT {cap})");
         Ok(self

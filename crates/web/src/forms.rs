@@ -179,6 +179,16 @@ impl ListQuery {
                 .checked_sub(jiff::Span::new().years(i64::from(a)))
                 .ok();
         }
+        if let Some(q) = given(&self.q)
+            && q.chars().all(|c| c.is_ascii_digit())
+            && q.len() < 10
+            && !(q.len() == 11 && q.starts_with('1'))
+        {
+            return Err(FieldError::new(
+                "q",
+                "按身份证号查找请至少输入前10位，或输入完整的手机号",
+            ));
+        }
         f.search = self.q.as_deref().and_then(PersonSearch::parse);
         Ok(f)
     }
