@@ -36,8 +36,9 @@ pub fn serve(
             println!("演示账户（密码都是 {DEMO_PASSWORD}）：");
             for (username, role, area) in accounts {
                 println!(
-                    "  {username:<10} {:<20} {area:<16} {}",
+                    "  {username:<10} {:<20} {:<16} {}",
                     role.key(),
+                    area.as_str(),
                     role.name_zh()
                 );
             }
@@ -94,7 +95,13 @@ pub fn users(url: &str, command: UsersCommand) -> Result<ExitCode> {
             }
         }
         UsersCommand::List => {
-            println!("{:<20} {:<20} {:<16} 状态", "用户名", "角色", "区划");
+            // Chinese headings are two columns wide each: pad them by hand.
+            println!(
+                "用户名{}角色{}区划{}状态",
+                " ".repeat(15),
+                " ".repeat(17),
+                " ".repeat(13)
+            );
             for a in store.accounts()? {
                 let mut state = vec![if a.disabled { "停用" } else { "正常" }];
                 if a.is_locked(jiff::Timestamp::now()) {
@@ -105,9 +112,9 @@ pub fn users(url: &str, command: UsersCommand) -> Result<ExitCode> {
                 }
                 println!(
                     "{:<20} {:<20} {:<16} {}",
-                    a.username,
+                    a.username.as_str(),
                     a.role.key(),
-                    a.area,
+                    a.area.as_str(),
                     state.join("，")
                 );
             }

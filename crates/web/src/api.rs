@@ -347,7 +347,8 @@ async fn create_person(
     let id = state
         .pool
         .run(move |s| s.add_person_as(&actor, data, today))
-        .await?;
+        .await
+        .inspect(|_| state.summaries.clear())?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
@@ -375,7 +376,8 @@ async fn update_person(
     let changed = state
         .pool
         .run(move |s| s.update_person_as(&actor, PersonId(id), data, today, note))
-        .await?;
+        .await
+        .inspect(|_| state.summaries.clear())?;
     Ok(Json(Updated { changed }))
 }
 
@@ -396,7 +398,8 @@ async fn record_event(
     let recorded = state
         .pool
         .run(move |s| s.record_event_as(&actor, PersonId(id), event, today))
-        .await?;
+        .await
+        .inspect(|_| state.summaries.clear())?;
     Ok((StatusCode::CREATED, Json(EventView::of(&recorded))))
 }
 

@@ -41,6 +41,8 @@ pub struct AppState {
     pub audit: Arc<audit_writer::AuditWriter>,
     /// Recently checked sessions, so a request does not always ask the database.
     pub sessions: Arc<auth::SessionCache>,
+    /// Home counts made in the last few minutes.
+    pub summaries: Arc<pages::home::SummaryCache>,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
             files: Arc::new(pages::upload::Files::default()),
             audit: Arc::new(audit_writer::AuditWriter::new(pool.clone())),
             sessions: Arc::new(auth::SessionCache::default()),
+            summaries: Arc::new(pages::home::SummaryCache::default()),
         }
     }
 }
@@ -132,6 +135,7 @@ async fn security_headers(
 /// Serves until Ctrl-C.
 pub async fn serve(state: AppState, bind: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
+    pages::home::warm_summaries(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

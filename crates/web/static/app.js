@@ -1,3 +1,12 @@
+// Small helpers; every page works without them.
+
+// A page restored from the browser's back/forward cache after a logout would show personal data
+// again without asking the server: reload it instead, so the server decides (and redirects to
+// the login page when the session is over).
+window.addEventListener("pageshow", function (e) {
+  if (e.persisted) location.reload();
+});
+
 // Live search on the people list: as the user types, the same page is fetched with the new
 // query and its results replace the current ones. Without this script the form still works.
 (function () {

@@ -229,6 +229,11 @@ async fn logout(
         SET_COOKIE,
         cookie_header(&state, SESSION_COOKIE, "", Some(0), true),
     );
+    // Browsers that honour it drop every page of this site they kept.
+    res.headers_mut().insert(
+        "clear-site-data",
+        axum::http::HeaderValue::from_static("\"cache\""),
+    );
     Ok(res)
 }
 

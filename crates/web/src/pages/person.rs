@@ -128,19 +128,22 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
         })
         .collect();
     let health = health_ok.then(|| {
-        vec![
-            Shown {
+        let mut shown = Vec::new();
+        // Pregnancy is a woman's record; contraception can be either's.
+        if person.data.sex == Sex::Female {
+            shown.push(Shown {
                 label: t.s("health.pregnant"),
                 value: t.s(if person.pregnant { "yes" } else { "no" }).to_string(),
-            },
-            Shown {
-                label: t.s("health.contraception"),
-                value: person
-                    .contraception
-                    .map(|c| t.code(c.name_zh(), c.name_en()).to_string())
-                    .unwrap_or_else(|| "—".into()),
-            },
-        ]
+            });
+        }
+        shown.push(Shown {
+            label: t.s("health.contraception"),
+            value: person
+                .contraception
+                .map(|c| t.code(c.name_zh(), c.name_en()).to_string())
+                .unwrap_or_else(|| "—".into()),
+        });
+        shown
     });
     let timeline = events
         .iter()
@@ -392,6 +395,7 @@ async fn event_submit(
         .pool
         .run(move |s| s.record_event_as(&actor, PersonId(id), event, day))
         .await
+        .inspect(|_| state.summaries.clear())
     {
         Ok(_) => Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
         Err(e) => match AppError::from(e) {

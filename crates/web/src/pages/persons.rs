@@ -305,7 +305,15 @@ fn form_page(
         None => (t.s("person.new_title"), "/persons/new".to_string()),
     };
     let mut res = render(FormPage {
-        chrome: Chrome::new(caller, "/persons/new", &action),
+        chrome: Chrome::new(
+            caller,
+            if editing.is_some() {
+                "/persons"
+            } else {
+                "/persons/new"
+            },
+            &action,
+        ),
         title,
         action,
         fields,
@@ -355,6 +363,7 @@ async fn create(
         .pool
         .run(move |s| s.add_person_as(&actor, data, day))
         .await
+        .inspect(|_| state.summaries.clear())
     {
         Ok(id) => Ok(Redirect::to(&format!("/persons/{}", id.0)).into_response()),
         Err(e) => match AppError::from(e) {
@@ -407,6 +416,7 @@ async fn update(
         .pool
         .run(move |s| s.update_person_as(&actor, PersonId(id), data, day, note))
         .await
+        .inspect(|_| state.summaries.clear())
     {
         Ok(_) => Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
         Err(e) => match AppError::from(e) {

@@ -205,6 +205,7 @@ async fn upload_submit(
         ),
     };
     let pool = state.pool.clone();
+    let summaries = state.summaries.clone();
     tokio::task::spawn_blocking(move || {
         let mut progress = JobProgress(job.clone());
         let result = pool
@@ -218,6 +219,7 @@ async fn upload_submit(
                 .map_err(|e| e.to_string())
             });
         let _ = std::fs::remove_file(&path);
+        summaries.clear();
         let mut j = job.lock().expect("job lock");
         match result {
             Ok(report) => j.report = Some(report),

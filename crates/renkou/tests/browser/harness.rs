@@ -1,0 +1,687 @@
+//! What the browser tests stand on: one demo city and one `renkou serve` for the whole test
+//! binary, and for each test its own chromedriver and Chromium (own profile directory), ended
+//! when the test ends, passed or failed.
+//!
+//! Processes are tied to the test binary: the server and every chromedriver are started with
+//! `PR_SET_PDEATHSIG` from a thread that lives as long as the binary, so nothing is left
+//! running when the binary exits, however it exits; a test's chromedriver runs in its own
+//! process group, which is killed whole (Chromium included) when the test is over.
+
+use std::future::Future;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// The password of every demo account.
+pub const PASSWORD: &str = "Renkou-demo-2026";
+/// The committee (居委会) of the `officer` demo account.
+pub const OFFICER_AREA: &str = "340705001001";
+/// How long a page or an element may take to appear.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A person of the demo city, as `renkou persons export` wrote them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id_number: String,
+    pub name: String,
+    pub birth_date: String,
+    pub phone: String,
+    pub household_no: String,
+}
+
+/// The demo city and its server, shared by every test of the binary.
+pub struct World {
+    pub dir: PathBuf,
+    pub base: String,
+    /// The people the officer's committee serves, in the export's order.
+    pub officer_people: Vec<Person>,
+    chromium: PathBuf,
+    chromedriver: PathBuf,
+    _server: Child,
+}
+
+/// The shared world, or None when the browser tests are to be skipped (RENKOU_SKIP_BROWSER=1).
+/// Panics, failing the test, when Chromium or chromedriver is missing.
+pub fn world() -> Option<&'static World> {
+    if std::env::var("RENKOU_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+        eprintln!("browser test skipped (RENKOU_SKIP_BROWSER=1)");
+        return None;
+    }
+    let found = (find_program("RENKOU_CHROMIUM", &["chromium", "chromium-browser"]))
+        .zip(find_program("RENKOU_CHROMEDRIVER", &["chromedriver"]));
+    let Some((chromium, chromedriver)) = found else {
+        panic!(
+            "headless Chromium is needed for the browser tests and was not found: install \
+             Debian's packages with `apt-get install -y chromium chromium-driver` (or set \
+             RENKOU_SKIP_BROWSER=1 to skip these tests)"
+        );
+    };
+    static WORLD: OnceLock<World> = OnceLock::new();
+    Some(WORLD.get_or_init(|| World::build(chromium, chromedriver)))
+}
+
+/// An executable named by an environment variable, or the first of `names` on the PATH.
+fn find_program(var: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(var) {
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+impl World {
+    fn build(chromium: PathBuf, chromedriver: PathBuf) -> World {
+        let dir = run_dir();
+        let db = dir.join("demo.db");
+        let renkou = |args: &[&str]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_renkou"))
+                .arg("--db")
+                .arg(&db)
+                .args(args)
+                .output()
+                .expect("renkou runs");
+            assert!(
+                out.status.success(),
+                "renkou {args:?} failed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        renkou(&["demo", "--persons", "3000", "--no-serve"]);
+        let export = dir.join("officer.csv");
+        renkou(&[
+            "persons",
+            "export",
+            "--area",
+            OFFICER_AREA,
+            "--out",
+            export.to_str().unwrap(),
+        ]);
+        let officer_people = read_export(&export);
+        assert!(
+            officer_people.len() > 20,
+            "the demo committee {OFFICER_AREA} has only {} people",
+            officer_people.len()
+        );
+
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("server.log")).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_renkou"));
+        cmd.arg("--db")
+            .arg(&db)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let mut server = spawn_tied(cmd, false);
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http_status(port, "/login") != Some(200) {
+            if let Ok(Some(status)) = server.try_wait() {
+                panic!(
+                    "renkou serve exited ({status}):\n{}",
+                    std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "renkou serve did not answer on {base} within a minute"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        World {
+            dir,
+            base,
+            officer_people,
+            chromium,
+            chromedriver,
+            _server: server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// A directory for this run under the target directory; those of earlier runs whose process
+/// is gone are removed (a static is never dropped, so a run cannot clean up after itself).
+fn run_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&root).unwrap();
+    for entry in std::fs::read_dir(&root).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix("run-")
+            && !Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = root.join(format!("run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn read_export(path: &Path) -> Vec<Person> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("export has no column {name}: {header:?}"))
+    };
+    let (id, name, birth, phone, household) = (
+        col("身份证号"),
+        col("姓名"),
+        col("出生日期"),
+        col("联系电话"),
+        col("户编号"),
+    );
+    // The demo's values hold no commas or quotes, so a plain split reads them.
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            Person {
+                id_number: cells[id].to_string(),
+                name: cells[name].to_string(),
+                birth_date: cells[birth].to_string(),
+                phone: cells[phone].to_string(),
+                household_no: cells[household].to_string(),
+            }
+        })
+        .collect()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The status code of a plain GET, or None while nothing answers.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// Starts a command from a thread that lives as long as the test binary, with the kernel told
+/// to kill the child when that thread (so the binary) is gone. `own_group` puts the child in a
+/// process group of its own, so that it can be ended with everything it started.
+fn spawn_tied(cmd: Command, own_group: bool) -> Child {
+    type Job = (Command, bool, mpsc::Sender<std::io::Result<Child>>);
+    static KEEPER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    let keeper = KEEPER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("browser-test-keeper".into())
+            .spawn(move || {
+                // The sender lives in a static, so this loop ends only with the binary.
+                for (mut cmd, own_group, reply) in rx {
+                    if own_group {
+                        cmd.process_group(0);
+                    }
+                    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+                    unsafe {
+                        cmd.pre_exec(|| {
+                            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                                return Err(std::io::Error::last_os_error());
+                            }
+                            Ok(())
+                        });
+                    }
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .unwrap();
+        Mutex::new(tx)
+    });
+    let (tx, rx) = mpsc::channel();
+    keeper
+        .lock()
+        .unwrap()
+        .send((cmd, own_group, tx))
+        .expect("keeper thread");
+    rx.recv()
+        .expect("keeper thread")
+        .unwrap_or_else(|e| panic!("cannot start a process: {e}"))
+}
+
+/// One test's browser: chromedriver in its own process group, and the WebDriver session.
+struct Browser {
+    driver: Child,
+    client: Client,
+}
+
+impl Browser {
+    async fn start(world: &World, name: &str) -> Browser {
+        let profile = world.dir.join(format!("profile-{name}"));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).unwrap();
+        let port = free_port();
+        let log =
+            std::fs::File::create(world.dir.join(format!("chromedriver-{name}.log"))).unwrap();
+        let mut cmd = Command::new(&world.chromedriver);
+        cmd.arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let mut driver = spawn_tied(cmd, true);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http_status(port, "/status") != Some(200) {
+            if let Ok(Some(status)) = driver.try_wait() {
+                panic!("chromedriver exited at start ({status})");
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,1000",
+            "--lang=zh-CN",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([format!("--user-data-dir={}", profile.display())])
+        .collect::<Vec<_>>();
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "pageLoadStrategy": "normal",
+            "goog:chromeOptions": {
+                "binary": world.chromium.display().to_string(),
+                "args": args,
+            },
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = match ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                kill_group(&mut driver);
+                panic!("cannot start headless Chromium through chromedriver: {e}");
+            }
+        };
+        Browser { driver, client }
+    }
+}
+
+fn kill_group(child: &mut Child) {
+    // SAFETY: a plain kill(2) of the process group this harness created for the child.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        kill_group(&mut self.driver);
+    }
+}
+
+/// Runs one browser test: a fresh browser, the body, then the browser ended whatever happened.
+/// A failing body leaves a screenshot of the page it failed on when RENKOU_SCREENSHOTS is set.
+pub fn run<F, Fut>(name: &'static str, body: F)
+where
+    F: FnOnce(Page) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(world) = world() else { return };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let browser = Browser::start(world, name).await;
+        let page = Page {
+            c: browser.client.clone(),
+            world,
+        };
+        let outcome = tokio::spawn(body(page.clone())).await;
+        if outcome.is_err() {
+            page.screenshot(&format!("{name}-failed")).await;
+        }
+        let _ = browser.client.clone().close().await;
+        drop(browser);
+        if let Err(e) = outcome {
+            match e.try_into_panic() {
+                Ok(p) => std::panic::resume_unwind(p),
+                Err(e) => panic!("{name}: {e}"),
+            }
+        }
+    });
+}
+
+/// The browser as a test drives it, with the failures phrased as what the user would see.
+#[derive(Clone)]
+pub struct Page {
+    pub c: Client,
+    pub world: &'static World,
+}
+
+impl Page {
+    pub async fn goto(&self, path: &str) {
+        let url = self.world.url(path);
+        self.c
+            .goto(&url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    /// The path of the page shown (without the query).
+    pub async fn path(&self) -> String {
+        self.c.current_url().await.unwrap().path().to_string()
+    }
+
+    /// The text of the page's body, to make failures readable.
+    pub async fn body_text(&self) -> String {
+        match self.c.find(Locator::Css("body")).await {
+            Ok(b) => b.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn context(&self) -> String {
+        let url = self
+            .c
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let text: String = self.body_text().await.chars().take(1500).collect();
+        format!("on {url}, which shows:\n{text}")
+    }
+
+    /// The element, waiting for it to appear.
+    pub async fn el(&self, css: &str) -> Element {
+        match self
+            .c
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => panic!("no `{css}` ({e}) {}", self.context().await),
+        }
+    }
+
+    pub async fn xpath(&self, xpath: &str) -> Element {
+        match self
+            .c
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::XPath(xpath))
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => panic!("no `{xpath}` ({e}) {}", self.context().await),
+        }
+    }
+
+    /// The elements there are now (the page is loaded by then).
+    pub async fn all(&self, css: &str) -> Vec<Element> {
+        self.c.find_all(Locator::Css(css)).await.unwrap()
+    }
+
+    pub async fn exists(&self, css: &str) -> bool {
+        !self.all(css).await.is_empty()
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.el(css).await.text().await.unwrap().trim().to_string()
+    }
+
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.all(css).await {
+            out.push(e.text().await.unwrap().trim().to_string());
+        }
+        out
+    }
+
+    /// The current value of a form field.
+    pub async fn value(&self, css: &str) -> String {
+        self.el(css)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// Types into a field as a person would, after emptying it.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let e = self.el(css).await;
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+        let typed = self.value(css).await;
+        assert_eq!(typed, text, "typing into `{css}`");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.el(css).await.click().await.unwrap();
+    }
+
+    /// Clicks something that loads a new page (a form's button, a link) and waits until the
+    /// new page is there: the old one is marked, the new one is not.
+    pub async fn click_to_load(&self, css: &str) {
+        let e = self.el(css).await;
+        self.c
+            .execute("window.renkouOldPage = true", vec![])
+            .await
+            .unwrap();
+        e.click().await.unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let fresh = self
+                .c
+                .execute(
+                    "return window.renkouOldPage !== true && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await;
+            if matches!(fresh, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "clicking `{css}` loaded no new page {}",
+                    self.context().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the page's path is `path`.
+    pub async fn wait_path(&self, path: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while self.path().await != path {
+            if Instant::now() > deadline {
+                panic!("expected to be on {path} {}", self.context().await);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The HTTP status of the page shown, as the browser received it.
+    pub async fn status(&self) -> u64 {
+        self.c
+            .execute(
+                "return performance.getEntriesByType('navigation')[0].responseStatus",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .expect("a navigation status")
+    }
+
+    /// Asserts that the element's text contains `want`, waiting for it a while: after a click
+    /// the page may not have been replaced yet.
+    pub async fn assert_text(&self, css: &str, want: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut got = String::new();
+        while Instant::now() < deadline {
+            if let Ok(e) = self.c.find(Locator::Css(css)).await
+                && let Ok(t) = e.text().await
+            {
+                if t.contains(want) {
+                    return;
+                }
+                got = t;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "`{css}` reads {got:?}, not containing {want:?} {}",
+            self.context().await
+        );
+    }
+
+    pub async fn login(&self, username: &str, password: &str) {
+        self.goto("/login").await;
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+    }
+
+    /// Logs in with the demo password and waits for the home page.
+    pub async fn login_ok(&self, username: &str) {
+        self.login(username, PASSWORD).await;
+        self.wait_path("/").await;
+        self.el("ul.counts").await;
+    }
+
+    /// Searches the people list the way the search box does, and returns the rows' links.
+    pub async fn search(&self, q: &str) {
+        if self.path().await != "/persons" {
+            self.goto("/persons").await;
+        }
+        self.fill("#q", q).await;
+        self.click_to_load("form.filters button[type=submit]").await;
+        let url = self.c.current_url().await.unwrap();
+        let got = url
+            .query_pairs()
+            .find(|(k, _)| k == "q")
+            .map(|(_, v)| v.into_owned());
+        assert_eq!(
+            (url.path(), got.as_deref()),
+            ("/persons", Some(q)),
+            "searching {q:?} leads to {url}"
+        );
+        self.el("p.count").await;
+    }
+
+    /// Rows of the people list: (name, masked ID number, link to the record).
+    pub async fn person_rows(&self) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for tr in self.all("table.grid tbody tr").await {
+            let link = tr.find(Locator::Css("td:nth-child(1) a")).await.unwrap();
+            let name = link.text().await.unwrap().trim().to_string();
+            let href = link.attr("href").await.unwrap().unwrap_or_default();
+            let id = tr
+                .find(Locator::Css("td:nth-child(2)"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .trim()
+                .to_string();
+            out.push((name, id, href));
+        }
+        out
+    }
+
+    /// The value shown beside a label in a person's record.
+    pub async fn record_field(&self, label: &str) -> String {
+        let xpath = format!(
+            "//dl[contains(@class,'record')]//dt[normalize-space()='{label}']\
+             /following-sibling::dd"
+        );
+        let dd = self.xpath(&xpath).await;
+        dd.text().await.unwrap().trim().to_string()
+    }
+
+    /// Saves a PNG of the page into $RENKOU_SCREENSHOTS, when it is set.
+    pub async fn screenshot(&self, name: &str) {
+        let Some(dir) = std::env::var_os("RENKOU_SCREENSHOTS") else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        let _ = std::fs::create_dir_all(&dir);
+        match self.c.screenshot().await {
+            Ok(png) => {
+                let path = dir.join(format!("{name}.png"));
+                std::fs::write(&path, png).unwrap();
+                eprintln!("screenshot: {}", path.display());
+            }
+            Err(e) => eprintln!("screenshot {name} failed: {e}"),
+        }
+    }
+}
+
+/// The form lists show an ID number in: 110105********0123.
+pub fn masked(id_number: &str) -> String {
+    format!("{}********{}", &id_number[..6], &id_number[14..])
+}
+
+/// A valid 18-character ID number (GB 11643: ISO 7064 MOD 11-2 check character).
+pub fn id_number(address: &str, birth: &str, sequence: u16) -> String {
+    let body = format!("{address}{}{sequence:03}", birth.replace('-', ""));
+    assert_eq!(body.len(), 17);
+    format!("{body}{}", check_char(&body))
+}
+
+pub fn check_char(body: &str) -> char {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    b"10X98765432"[(sum % 11) as usize] as char
+}
