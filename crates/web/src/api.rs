@@ -234,7 +234,7 @@ pub struct PersonPage {
     pub items: Vec<PersonSummary>,
     /// Pass as `after` for the next page; absent on the last page.
     pub next_after: Option<i64>,
-    /// Matching people, counted up to 10,001.
+    /// Matching people, counted up to 1,001 (more means "more than 1,000").
     pub count: u64,
 }
 
