@@ -16,7 +16,8 @@ pub struct Pool {
 impl Pool {
     /// Opens one connection at once, so a bad URL fails at start and the schema is migrated.
     pub fn open(url: &str, size: usize) -> Result<Arc<Pool>> {
-        let first = Store::open(url)?;
+        let mut first = Store::open(url)?;
+        first.tune_for_serving()?;
         Ok(Arc::new(Pool {
             url: url.to_string(),
             idle: Mutex::new(vec![first]),
@@ -45,7 +46,11 @@ impl Pool {
             let taken = pool.idle.lock().expect("pool lock").pop();
             let mut store = match taken {
                 Some(s) => s,
-                None => Store::open(&pool.url)?,
+                None => {
+                    let mut s = Store::open(&pool.url)?;
+                    s.tune_for_serving()?;
+                    s
+                }
             };
             let result = f(&mut store);
             // A connection that failed at the database level is dropped, not reused.
