@@ -20,6 +20,9 @@ use renkou_core::record::PERSON_COLUMNS;
 use renkou_documents::TableWriter;
 use renkou_store::{PersonFilter, Store};
 
+#[path = "bench_http.rs"]
+mod http;
+
 /// The targets: renkou within 1.5× the reference, and a bounded, streaming import.
 const TARGET_RATIO: f64 = 1.5;
 const TARGET_RSS_MB: f64 = 200.0;
@@ -35,6 +38,12 @@ enum BenchCommand {
     /// Times importing N generated people against sqlite3 `.import` and psql `\copy` (each
     /// plus a unique index on the ID number), and measures renkou's peak memory.
     Import(ImportBench),
+    /// Drives the API (search by ID number, open a person) with wrk on loopback beside an
+    /// empty axum handler, and measures the server's peak memory.
+    Http(http::HttpBench),
+    /// The empty axum handler `bench http` measures as its reference.
+    #[command(hide = true)]
+    EmptyServer(http::EmptyServerArgs),
 }
 
 #[derive(Args)]
@@ -57,6 +66,8 @@ struct ImportBench {
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     match args.command {
         BenchCommand::Import(b) => import_bench(b),
+        BenchCommand::Http(b) => http::http_bench(b),
+        BenchCommand::EmptyServer(a) => http::empty_server(a),
     }
 }
 
