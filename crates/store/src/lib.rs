@@ -180,7 +180,12 @@ impl Store {
     /// restart the log, so it would grow (and reads through it slow down) without this.
     pub fn checkpoint(&mut self) -> Result<()> {
         if self.backend() == "sqlite" {
-            self.db.query("PRAGMA wal_checkpoint(RESTART)", &[])?;
+            // Restarting the log holds new writers back until readers move on; waiting at most
+            // 50 ms means a long read (a city's counts) delays the restart, not every writer.
+            self.db.query("PRAGMA busy_timeout = 50", &[])?;
+            let done = self.db.query("PRAGMA wal_checkpoint(RESTART)", &[]);
+            self.db.query("PRAGMA busy_timeout = 10000", &[])?;
+            done?;
         }
         Ok(())
     }

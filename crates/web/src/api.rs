@@ -253,7 +253,11 @@ async fn list_persons(
         .pool
         .run(move |s| {
             let people = s.persons_for(&actor, &filter, after, limit + 1)?;
-            let count = s.count_for(&actor, &filter)?;
+            // A whole ID number finds one person at most: the page is the count.
+            let count = match filter.search {
+                Some(renkou_store::PersonSearch::IdNumber(_)) => people.len() as u64,
+                _ => s.count_for(&actor, &filter)?,
+            };
             Ok((people, count))
         })
         .await?;
