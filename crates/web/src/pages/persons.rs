@@ -345,32 +345,7 @@ async fn create(
     caller: Caller,
     Form(values): Form<BTreeMap<String, String>>,
 ) -> PageResult {
-    let t = caller.t();
-    caller
-        .check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))
-        .or_page(t)?;
-    caller
-        .require(&state, Action::EditPerson, "person")
-        .await
-        .or_page(t)?;
-    let day = today(state.clock.now());
-    let data = match person_from_fields(&values, day) {
-        Ok(d) => d,
-        Err(errors) => return Ok(form_page(&caller, None, &values, &errors)),
-    };
-    let actor = caller.actor.clone();
-    match state
-        .pool
-        .run(move |s| s.add_person_as(&actor, data, day))
-        .await
-        .inspect(|_| state.summaries.clear())
-    {
-        Ok(id) => Ok(Redirect::to(&format!("/persons/{}", id.0)).into_response()),
-        Err(e) => match AppError::from(e) {
-            AppError::Invalid(errors) => Ok(form_page(&caller, None, &values, &errors)),
-            other => Err(PageError(t, other)),
-        },
-    }
+    save(&state, &caller, None, values).await
 }
 
 async fn edit_form(
@@ -397,30 +372,45 @@ async fn update(
     Path(id): Path<i64>,
     Form(values): Form<BTreeMap<String, String>>,
 ) -> PageResult {
+    save(&state, &caller, Some(id), values).await
+}
+
+/// Adds a person (`editing` None) or corrects one: the same checks, the same form on error.
+async fn save(
+    state: &AppState,
+    caller: &Caller,
+    editing: Option<i64>,
+    values: BTreeMap<String, String>,
+) -> PageResult {
     let t = caller.t();
     caller
         .check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))
         .or_page(t)?;
     caller
-        .require(&state, Action::EditPerson, "person")
+        .require(state, Action::EditPerson, "person")
         .await
         .or_page(t)?;
     let day = today(state.clock.now());
     let data = match person_from_fields(&values, day) {
         Ok(d) => d,
-        Err(errors) => return Ok(form_page(&caller, Some(id), &values, &errors)),
+        Err(errors) => return Ok(form_page(caller, editing, &values, &errors)),
     };
     let note = values.get("note").cloned().filter(|n| !n.trim().is_empty());
     let actor = caller.actor.clone();
-    match state
+    let saved = state
         .pool
-        .run(move |s| s.update_person_as(&actor, PersonId(id), data, day, note))
+        .run(move |s| match editing {
+            None => s.add_person_as(&actor, data, day).map(|id| id.0),
+            Some(id) => s
+                .update_person_as(&actor, PersonId(id), data, day, note)
+                .map(|_| id),
+        })
         .await
-        .inspect(|_| state.summaries.clear())
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
+        .inspect(|_| state.summaries.clear());
+    match saved {
+        Ok(id) => Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
         Err(e) => match AppError::from(e) {
-            AppError::Invalid(errors) => Ok(form_page(&caller, Some(id), &values, &errors)),
+            AppError::Invalid(errors) => Ok(form_page(caller, editing, &values, &errors)),
             other => Err(PageError(t, other)),
         },
     }
