@@ -469,3 +469,26 @@ code_table! {
         Correction = ("correction", "更正", "correction"),
     }
 }
+
+code_table! {
+    /// The three documents the station reviews, issues and manages (DOMAIN.md, "Certificates").
+    /// 生育登记 is today's practice for the plan's 《生育证》: a registration, not a permit.
+    CertificateKind, "证件类型", "生殖保健服务证、生育登记、流动人口婚育证明", {
+        ReproductiveHealthCard = ("reproductive_health_card", "生殖保健服务证", "reproductive health service card", "生殖保健"),
+        BirthRegistration = ("birth_registration", "生育登记", "birth registration", "生育证", "生育服务证"),
+        MigrantCertificate = ("migrant_certificate", "流动人口婚育证明", "migrant marriage and childbearing certificate", "婚育证明"),
+    }
+}
+
+code_table! {
+    /// Where a document is in its life. Expiry is not a stored state: a document is expired when
+    /// today is past its validity (see `certificate::Certificate::status_on`).
+    CertificateState, "证件状态", "待审核、已退回、不予批准、已发证、已作废、已注销", {
+        Applied = ("applied", "待审核", "waiting for review"),
+        Returned = ("returned", "已退回补充", "returned for more information"),
+        Rejected = ("rejected", "不予批准", "rejected"),
+        Issued = ("issued", "已发证", "issued"),
+        Voided = ("voided", "已作废（已补发）", "void (reissued)"),
+        Revoked = ("revoked", "已注销", "revoked"),
+    }
+}

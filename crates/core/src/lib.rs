@@ -6,6 +6,7 @@ pub mod access;
 pub mod account;
 pub mod area;
 pub mod audit;
+pub mod certificate;
 pub mod codes;
 pub mod dates;
 pub mod event;

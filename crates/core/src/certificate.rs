@@ -1,0 +1,555 @@
+//! The plan's three documents as data: what each carries, who applies for whom, what the review
+//! checks against the register, how long it is valid; and the steps of its life.
+//!
+//! The checks serve the review; none of them counts children against a limit or flags anyone.
+//! A complete application for birth registration is approved (DOMAIN.md: a service, not a permit).
+
+use std::fmt;
+
+use jiff::civil::Date;
+use jiff::{Span, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::access::Role;
+use crate::codes::{CertificateKind, CertificateState, PopulationType};
+use crate::dates::age_on;
+use crate::id_number::IdNumber;
+use crate::person::{FieldError, Person, PersonName, PersonStatus};
+
+/// A question the application form asks beyond the register's own data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AskedField {
+    /// 配偶姓名 and 配偶身份证号, when the spouse is not on this register.
+    Spouse,
+    /// 预产期 (optional): when the child is expected.
+    ExpectedDate,
+    /// 外出去向: where a migrant goes.
+    Destination,
+}
+
+/// One document type. `kind.spec()` gives it.
+#[derive(Debug)]
+pub struct CertificateSpec {
+    pub kind: CertificateKind,
+    /// The title printed on the paper.
+    pub title: &'static str,
+    /// The first letters of every serial of this type; each type has its own sequence.
+    pub serial_prefix: &'static str,
+    /// Months an issued document stays valid; `None`: until revoked.
+    pub valid_months: Option<i32>,
+    pub asks: &'static [AskedField],
+    /// Whose application it is; the people a migrant coordinator may apply for are migrants.
+    pub holder: &'static str,
+}
+
+const SPECS: [CertificateSpec; 3] = [
+    CertificateSpec {
+        kind: CertificateKind::ReproductiveHealthCard,
+        title: "生殖保健服务证",
+        serial_prefix: "SB",
+        valid_months: Some(60),
+        asks: &[],
+        holder: "本辖区登记的居民或流动人口",
+    },
+    CertificateSpec {
+        kind: CertificateKind::BirthRegistration,
+        title: "生育登记服务单",
+        serial_prefix: "SY",
+        // A registration does not lapse; it is revoked if made in error.
+        valid_months: None,
+        asks: &[AskedField::Spouse, AskedField::ExpectedDate],
+        holder: "本辖区登记的夫妻一方",
+    },
+    CertificateSpec {
+        kind: CertificateKind::MigrantCertificate,
+        title: "流动人口婚育证明",
+        serial_prefix: "LD",
+        valid_months: Some(36),
+        asks: &[AskedField::Destination],
+        holder: "户籍在本辖区、外出或将要外出的育龄人员",
+    },
+];
+
+impl CertificateKind {
+    pub fn spec(self) -> &'static CertificateSpec {
+        SPECS
+            .iter()
+            .find(|s| s.kind == self)
+            .expect("every kind has a spec")
+    }
+
+    /// The roles whose staff take applications of this kind (a centre's window, a committee's
+    /// officer; a migrant coordinator for the migrant certificate).
+    pub fn applicants(self) -> &'static [Role] {
+        match self {
+            CertificateKind::MigrantCertificate => &[
+                Role::Centre,
+                Role::CommitteeOfficer,
+                Role::MigrantCoordinator,
+            ],
+            _ => &[Role::Centre, Role::CommitteeOfficer],
+        }
+    }
+}
+
+/// What the application adds to the register's data. Only the fields the kind asks are kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spouse_name: Option<PersonName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spouse_id_number: Option<IdNumber>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_date: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// The window's note for the reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Application {
+    /// Drops what the kind does not ask (collect nothing the work does not need) and checks
+    /// what is left.
+    pub fn for_kind(mut self, kind: CertificateKind, today: Date) -> Result<Self, Vec<FieldError>> {
+        let asks = kind.spec().asks;
+        if !asks.contains(&AskedField::Spouse) {
+            self.spouse_name = None;
+            self.spouse_id_number = None;
+        }
+        if !asks.contains(&AskedField::ExpectedDate) {
+            self.expected_date = None;
+        }
+        if !asks.contains(&AskedField::Destination) {
+            self.destination = None;
+        }
+        let mut errors = Vec::new();
+        if let Some(d) = self.expected_date
+            && d < today
+        {
+            errors.push(FieldError::new(
+                "expected_date",
+                format!("预产期{d}早于今天；孩子已出生的，请先登记出生事件"),
+            ));
+        }
+        if self.spouse_id_number.is_some() && self.spouse_name.is_none() {
+            errors.push(FieldError::new("spouse_name", "填写了配偶身份证号，请同时填写配偶姓名"));
+        }
+        for (field, text, max) in [
+            ("destination", &self.destination, 100),
+            ("note", &self.note, 500),
+        ] {
+            if let Some(t) = text
+                && t.chars().count() > max
+            {
+                errors.push(FieldError::new(field, format!("不能超过 {max} 个字")));
+            }
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// What the register says about the holder, gathered by the store for the review.
+#[derive(Debug, Clone)]
+pub struct RegisterFacts {
+    pub person: Person,
+    /// The linked spouse, when on this register.
+    pub spouse: Option<Person>,
+    /// Whether a marriage (or remarriage) event is on the timeline.
+    pub marriage_recorded: bool,
+    /// Children on the register whose mother or father link is this person or the spouse.
+    pub children: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    Passed,
+    /// Worth the reviewer's attention; does not stop the approval.
+    Note,
+    /// The application cannot be approved until this is put right (usually in the register).
+    Missing,
+}
+
+/// One check of the review, with its explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub key: &'static str,
+    pub outcome: CheckOutcome,
+    pub message: String,
+}
+
+impl Check {
+    fn new(key: &'static str, outcome: CheckOutcome, message: impl Into<String>) -> Self {
+        Check {
+            key,
+            outcome,
+            message: message.into(),
+        }
+    }
+}
+
+/// The review's checks against the register. Approval needs no check `Missing`.
+pub fn review_checks(
+    kind: CertificateKind,
+    facts: &RegisterFacts,
+    app: &Application,
+    today: Date,
+) -> Vec<Check> {
+    use CheckOutcome::*;
+    let p = &facts.person;
+    let mut checks = Vec::new();
+
+    checks.push(match (&p.data.id_number, p.status) {
+        (_, PersonStatus::Dead) => Check::new("identity", Missing, "登记册中此人已死亡"),
+        (_, PersonStatus::MovedAway) => Check::new("identity", Missing, "登记册中此人已迁出本辖区"),
+        (None, _) => Check::new("identity", Missing, "登记册中没有此人的身份证号，请先补录"),
+        (Some(_), _) => Check::new("identity", Passed, "身份证号已登记，校验通过"),
+    });
+
+    match kind {
+        CertificateKind::ReproductiveHealthCard => {}
+        CertificateKind::BirthRegistration => {
+            let married = p.data.marital_status.is_married();
+            checks.push(if married {
+                Check::new("marital_status", Passed, format!("婚姻状况：{}", p.data.marital_status.name_zh()))
+            } else {
+                Check::new(
+                    "marital_status",
+                    Note,
+                    format!(
+                        "登记册中的婚姻状况为“{}”；如已结婚，请登记结婚事件",
+                        p.data.marital_status.name_zh()
+                    ),
+                )
+            });
+            if married {
+                checks.push(if facts.marriage_recorded {
+                    Check::new("marriage_event", Passed, "时间线上有结婚事件")
+                } else {
+                    Check::new("marriage_event", Note, "时间线上没有结婚事件（婚姻状况来自建档数据）")
+                });
+                checks.push(match (&facts.spouse, &app.spouse_name) {
+                    (Some(s), _) => Check::new(
+                        "spouse",
+                        Passed,
+                        format!("配偶在登记册中：{}", s.data.name.as_str()),
+                    ),
+                    (None, Some(name)) => Check::new(
+                        "spouse",
+                        Note,
+                        format!("配偶不在本登记册中；按申请填写的配偶“{}”登记", name.as_str()),
+                    ),
+                    (None, None) => Check::new(
+                        "spouse",
+                        Missing,
+                        "配偶不在本登记册中，申请也没有填写配偶姓名",
+                    ),
+                });
+            }
+            checks.push(Check::new(
+                "children",
+                Passed,
+                match facts.children {
+                    0 => "登记册中尚无子女；本次登记为第一孩".to_string(),
+                    n => format!("登记册中已有子女 {n} 人；本次登记为第{}孩", n + 1),
+                },
+            ));
+        }
+        CertificateKind::MigrantCertificate => {
+            checks.push(match p.data.population_type {
+                PopulationType::Resident | PopulationType::MigrantOut => Check::new(
+                    "residence",
+                    Passed,
+                    format!("人口类型：{}，户籍在本辖区", p.data.population_type.name_zh()),
+                ),
+                other => Check::new(
+                    "residence",
+                    Missing,
+                    format!(
+                        "人口类型为“{}”：婚育证明由户籍地出具，请其向户籍地申请",
+                        other.name_zh()
+                    ),
+                ),
+            });
+            let age = age_on(p.data.birth_date, today);
+            checks.push(if (15..=49).contains(&age) {
+                Check::new("age", Passed, format!("{age} 岁，育龄人员"))
+            } else {
+                Check::new("age", Note, format!("{age} 岁，不在育龄（15–49 岁）；如仍需证明可以批准"))
+            });
+            checks.push(Check::new(
+                "marital_status",
+                Passed,
+                format!("婚姻状况：{}（写入证明）", p.data.marital_status.name_zh()),
+            ));
+        }
+    }
+    checks
+}
+
+pub fn approvable(checks: &[Check]) -> bool {
+    checks.iter().all(|c| c.outcome != CheckOutcome::Missing)
+}
+
+/// The steps of a document's life, each one a row on the document and on the holder's timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Apply,
+    /// The station sends it back for more information; the applicant resubmits.
+    Return,
+    Resubmit,
+    Reject,
+    /// Approved and issued with a serial from the kind's sequence.
+    Issue,
+    Print,
+    Deliver,
+    /// Lost or damaged: a new document with a new serial replaces this one.
+    Reissue,
+    Revoke,
+}
+
+impl Step {
+    pub const ALL: [Step; 9] = [
+        Step::Apply,
+        Step::Return,
+        Step::Resubmit,
+        Step::Reject,
+        Step::Issue,
+        Step::Print,
+        Step::Deliver,
+        Step::Reissue,
+        Step::Revoke,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Step::Apply => "apply",
+            Step::Return => "return",
+            Step::Resubmit => "resubmit",
+            Step::Reject => "reject",
+            Step::Issue => "issue",
+            Step::Print => "print",
+            Step::Deliver => "deliver",
+            Step::Reissue => "reissue",
+            Step::Revoke => "revoke",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Step::Apply => "受理申请",
+            Step::Return => "退回补充",
+            Step::Resubmit => "补充后重新提交",
+            Step::Reject => "不予批准",
+            Step::Issue => "审核通过并发证",
+            Step::Print => "打印",
+            Step::Deliver => "送达",
+            Step::Reissue => "补发",
+            Step::Revoke => "注销",
+        }
+    }
+
+    /// Whether this step needs a reason written down.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Step::Return | Step::Reject | Step::Reissue | Step::Revoke)
+    }
+
+    /// The state this step may be taken from, and the state it leaves.
+    pub fn transition(self, from: CertificateState) -> Option<CertificateState> {
+        use CertificateState::*;
+        match (self, from) {
+            (Step::Return | Step::Reject | Step::Issue, Applied) => Some(match self {
+                Step::Return => Returned,
+                Step::Reject => Rejected,
+                _ => Issued,
+            }),
+            (Step::Resubmit, Returned) => Some(Applied),
+            (Step::Print | Step::Deliver, Issued) => Some(Issued),
+            (Step::Reissue, Issued) => Some(Voided),
+            (Step::Revoke, Issued) => Some(Revoked),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// What the verify page and the lists show: the stored state, with expiry applied on the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validity {
+    Valid,
+    Expired,
+    Revoked,
+    /// Replaced by a reissued document.
+    Voided,
+}
+
+/// A serial: the kind's prefix, the year of issue and the number in that year's sequence.
+pub fn serial(kind: CertificateKind, year: i16, number: i64) -> String {
+    format!("{}{}{:06}", kind.spec().serial_prefix, year, number)
+}
+
+/// The date an issued document stops being valid (the last valid day is the day before).
+pub fn valid_until(kind: CertificateKind, issued: Date) -> Option<Date> {
+    kind.spec()
+        .valid_months
+        .and_then(|m| issued.checked_add(Span::new().months(m)).ok())
+}
+
+/// The verification code's alphabet: no 0/O, 1/I/L, so it can be read off paper and typed.
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+pub const VERIFY_CODE_LEN: usize = 10;
+
+/// A document's short verification code: 10 characters (about 49 bits), so that guessing one
+/// through the rate-limited public page is hopeless.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VerifyCode(String);
+
+impl VerifyCode {
+    /// From random bytes (the caller draws them; core does no I/O).
+    pub fn from_random(bytes: [u8; VERIFY_CODE_LEN]) -> Self {
+        let n = CODE_ALPHABET.len();
+        VerifyCode(
+            bytes
+                .iter()
+                .map(|b| CODE_ALPHABET[usize::from(*b) % n] as char)
+                .collect(),
+        )
+    }
+
+    /// As typed: case and separators are forgiven; confusable letters are read as the digits.
+    pub fn parse(input: &str) -> Option<Self> {
+        let code: String = input
+            .chars()
+            .filter(|c| !matches!(c, '-' | ' '))
+            .map(|c| match c.to_ascii_uppercase() {
+                'O' => '0',
+                'I' | 'L' => '1',
+                c => c,
+            })
+            .collect();
+        (code.len() == VERIFY_CODE_LEN && code.bytes().all(|b| CODE_ALPHABET.contains(&b)))
+            .then_some(VerifyCode(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for VerifyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A document as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    pub id: i64,
+    pub kind: CertificateKind,
+    pub person_id: crate::person::PersonId,
+    /// The holder's managing area when applied for: whose queue it is in.
+    pub area_code: crate::area::AreaCode,
+    pub state: CertificateState,
+    pub application: Application,
+    pub applied_at: Timestamp,
+    pub applied_by: String,
+    pub serial: Option<String>,
+    pub verify_code: Option<VerifyCode>,
+    pub issued_at: Option<Timestamp>,
+    pub issued_on: Option<Date>,
+    pub valid_until: Option<Date>,
+    /// Seconds from the first application to issue, for the monthly assessment.
+    pub processing_seconds: Option<i64>,
+    pub copies_printed: i64,
+    pub delivered: bool,
+    /// The document this one replaced (a reissue), and the one that replaced it.
+    pub replaces: Option<i64>,
+    pub replaced_by: Option<i64>,
+    /// The reason of the last return, rejection, reissue or revocation.
+    pub reason: Option<String>,
+}
+
+impl Certificate {
+    /// The verify page's answer on `today`; `None` before issue.
+    pub fn validity_on(&self, today: Date) -> Option<Validity> {
+        match self.state {
+            CertificateState::Issued => Some(match self.valid_until {
+                Some(end) if today >= end => Validity::Expired,
+                _ => Validity::Valid,
+            }),
+            CertificateState::Revoked => Some(Validity::Revoked),
+            CertificateState::Voided => Some(Validity::Voided),
+            _ => None,
+        }
+    }
+}
+
+/// The work queues: what waits for whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Queue {
+    /// Applied, waiting for the station's review.
+    Review,
+    /// Issued and not yet printed.
+    Print,
+    /// Sent back to the applicant for more information.
+    Returned,
+    /// Printed, waiting to be handed over.
+    Deliver,
+    /// Everything issued (valid, expired, revoked, void).
+    Issued,
+    All,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 6] = [
+        Queue::Review,
+        Queue::Print,
+        Queue::Deliver,
+        Queue::Returned,
+        Queue::Issued,
+        Queue::All,
+    ];
+    pub fn key(self) -> &'static str {
+        match self {
+            Queue::Review => "review",
+            Queue::Print => "print",
+            Queue::Returned => "returned",
+            Queue::Deliver => "deliver",
+            Queue::Issued => "issued",
+            Queue::All => "all",
+        }
+    }
+    pub fn from_key(key: &str) -> Option<Queue> {
+        Queue::ALL.into_iter().find(|q| q.key() == key)
+    }
+}
+
+/// A name as the verify page shows it: the family name's first character and a mask (张**).
+pub fn masked_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => {
+            let rest = chars.count().max(1);
+            format!("{first}{}", "*".repeat(rest))
+        }
+        None => String::new(),
+    }
+}
