@@ -10,7 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::area::AreaCode;
-use crate::codes::{EventKind, PopulationType};
+use crate::codes::{CertificateKind, EventKind, PopulationType};
 use crate::person::PersonData;
 
 /// The positions of the plan's network (DOMAIN.md, "Who uses it") and three separated
@@ -133,6 +133,16 @@ pub enum Action {
     /// Roles of accounts, unlocking, password and session policies.
     ManageSecurity,
     ReadAudit,
+    /// Take an application for this kind of document (a centre's window, a committee).
+    ApplyCertificate(CertificateKind),
+    /// The area's documents: queues, applications, issued documents.
+    ViewCertificates,
+    /// Review an application: approve and issue, send back, reject.
+    ReviewCertificate,
+    /// Print an issued document and hand it over.
+    PrintCertificate,
+    /// Reissue a lost or damaged document, or revoke one.
+    ReissueOrRevokeCertificate,
 }
 
 impl Action {
@@ -152,6 +162,17 @@ impl Action {
             Action::ManageAreas,
             Action::ManageSecurity,
             Action::ReadAudit,
+        ]);
+        all.extend(
+            CertificateKind::ALL
+                .iter()
+                .map(|k| Action::ApplyCertificate(*k)),
+        );
+        all.extend([
+            Action::ViewCertificates,
+            Action::ReviewCertificate,
+            Action::PrintCertificate,
+            Action::ReissueOrRevokeCertificate,
         ]);
         all
     }
@@ -177,20 +198,38 @@ const MIGRANT_EVENTS: &[EventKind] =
 /// THE role table. Each arm is one row of DOMAIN.md's "Who does what".
 pub fn role_allows(role: Role, action: Action) -> bool {
     use Action::*;
+    // Who takes applications of a kind is part of the kind's own data.
+    if let ApplyCertificate(kind) = action {
+        return kind.applicants().contains(&role);
+    }
     match role {
         // The city's leadership and its station read the register and its figures; the
         // station's certificate work (a later issue) needs the marital and health facts.
-        Role::Bureau => matches!(action, ListPersons | ViewPerson | Export),
-        Role::Station => matches!(action, ListPersons | ViewPerson | ViewHealth | Export),
+        // The station reviews, issues, prints, reissues and revokes the certificates.
+        Role::Bureau => matches!(action, ListPersons | ViewPerson | Export | ViewCertificates),
+        Role::Station => matches!(
+            action,
+            ListPersons
+                | ViewPerson
+                | ViewHealth
+                | Export
+                | ViewCertificates
+                | ReviewCertificate
+                | PrintCertificate
+                | ReissueOrRevokeCertificate
+        ),
         // The service windows and the committees keep the register.
+        // The centre's window also prints and hands over what the station issued.
         Role::Centre | Role::CommitteeOfficer => match action {
-            ListPersons | ViewPerson | ViewHealth | EditPerson | ImportFile | Export => true,
+            ListPersons | ViewPerson | ViewHealth | EditPerson | ImportFile | Export
+            | ViewCertificates => true,
+            PrintCertificate => role == Role::Centre,
             RecordEvent(kind) => kind != EventKind::Registered,
             _ => false,
         },
         // Migrants' basic and residence data; no health data.
         Role::MigrantCoordinator => match action {
-            ListPersons | ViewPerson | EditPerson => true,
+            ListPersons | ViewPerson | EditPerson | ViewCertificates => true,
             RecordEvent(kind) => MIGRANT_EVENTS.contains(&kind),
             _ => false,
         },
@@ -298,6 +337,10 @@ mod tests {
                 (ManageAreas, "areas"),
                 (ManageSecurity, "security"),
                 (ReadAudit, "audit"),
+                (ViewCertificates, "certificates"),
+                (ReviewCertificate, "review"),
+                (PrintCertificate, "print"),
+                (ReissueOrRevokeCertificate, "reissue_revoke"),
             ]
             .into_iter()
             .filter(|(a, _)| role_allows(role, *a))
@@ -311,13 +354,57 @@ mod tests {
                 .filter(|k| role_allows(role, RecordEvent(*k)))
                 .collect()
         };
-        assert_eq!(plain(Role::Bureau), ["list", "view", "export"]);
-        assert_eq!(plain(Role::Station), ["list", "view", "health", "export"]);
+        let applies = |role: Role| -> Vec<CertificateKind> {
+            CertificateKind::ALL
+                .iter()
+                .copied()
+                .filter(|k| role_allows(role, ApplyCertificate(*k)))
+                .collect()
+        };
+        assert_eq!(
+            plain(Role::Bureau),
+            ["list", "view", "export", "certificates"]
+        );
+        assert_eq!(
+            plain(Role::Station),
+            [
+                "list",
+                "view",
+                "health",
+                "export",
+                "certificates",
+                "review",
+                "print",
+                "reissue_revoke"
+            ]
+        );
+        assert_eq!(
+            plain(Role::Centre),
+            [
+                "list",
+                "view",
+                "health",
+                "edit",
+                "import",
+                "export",
+                "certificates",
+                "print"
+            ]
+        );
+        assert_eq!(
+            plain(Role::CommitteeOfficer),
+            [
+                "list",
+                "view",
+                "health",
+                "edit",
+                "import",
+                "export",
+                "certificates"
+            ]
+        );
         for role in [Role::Centre, Role::CommitteeOfficer] {
-            assert_eq!(
-                plain(role),
-                ["list", "view", "health", "edit", "import", "export"]
-            );
+            assert_eq!(applies(role), CertificateKind::ALL);
             let all_but_registration: Vec<EventKind> = EventKind::ALL
                 .iter()
                 .copied()
@@ -325,7 +412,24 @@ mod tests {
                 .collect();
             assert_eq!(events(role), all_but_registration);
         }
-        assert_eq!(plain(Role::MigrantCoordinator), ["list", "view", "edit"]);
+        assert_eq!(
+            plain(Role::MigrantCoordinator),
+            ["list", "view", "edit", "certificates"]
+        );
+        assert_eq!(
+            applies(Role::MigrantCoordinator),
+            [CertificateKind::MigrantCertificate]
+        );
+        for role in [
+            Role::Bureau,
+            Role::Station,
+            Role::GroupLeader,
+            Role::SystemAdmin,
+            Role::SecurityAdmin,
+            Role::AuditAdmin,
+        ] {
+            assert!(applies(role).is_empty(), "{role} takes no applications");
+        }
         assert_eq!(events(Role::MigrantCoordinator), MIGRANT_EVENTS);
         assert_eq!(plain(Role::GroupLeader), ["list", "view", "health"]);
         assert_eq!(events(Role::GroupLeader), GROUP_LEADER_EVENTS);

@@ -44,6 +44,34 @@ audit_actions! {
     AreaChange = "area.change",
     AuditRead = "audit.read",
     Access = "access",
+    CertificateView = "certificate.view",
+    CertificateApply = "certificate.apply",
+    CertificateReturn = "certificate.return",
+    CertificateResubmit = "certificate.resubmit",
+    CertificateReject = "certificate.reject",
+    CertificateIssue = "certificate.issue",
+    CertificatePrint = "certificate.print",
+    CertificateDeliver = "certificate.deliver",
+    CertificateReissue = "certificate.reissue",
+    CertificateRevoke = "certificate.revoke",
+}
+
+impl AuditAction {
+    /// The audit action of a step of a certificate's life.
+    pub fn of_step(step: crate::certificate::Step) -> AuditAction {
+        use crate::certificate::Step;
+        match step {
+            Step::Apply => AuditAction::CertificateApply,
+            Step::Return => AuditAction::CertificateReturn,
+            Step::Resubmit => AuditAction::CertificateResubmit,
+            Step::Reject => AuditAction::CertificateReject,
+            Step::Issue => AuditAction::CertificateIssue,
+            Step::Print => AuditAction::CertificatePrint,
+            Step::Deliver => AuditAction::CertificateDeliver,
+            Step::Reissue => AuditAction::CertificateReissue,
+            Step::Revoke => AuditAction::CertificateRevoke,
+        }
+    }
 }
 
 impl fmt::Display for AuditAction {

@@ -133,7 +133,10 @@ impl Application {
             ));
         }
         if self.spouse_id_number.is_some() && self.spouse_name.is_none() {
-            errors.push(FieldError::new("spouse_name", "填写了配偶身份证号，请同时填写配偶姓名"));
+            errors.push(FieldError::new(
+                "spouse_name",
+                "填写了配偶身份证号，请同时填写配偶姓名",
+            ));
         }
         for (field, text, max) in [
             ("destination", &self.destination, 100),
@@ -216,7 +219,11 @@ pub fn review_checks(
         CertificateKind::BirthRegistration => {
             let married = p.data.marital_status.is_married();
             checks.push(if married {
-                Check::new("marital_status", Passed, format!("婚姻状况：{}", p.data.marital_status.name_zh()))
+                Check::new(
+                    "marital_status",
+                    Passed,
+                    format!("婚姻状况：{}", p.data.marital_status.name_zh()),
+                )
             } else {
                 Check::new(
                     "marital_status",
@@ -231,7 +238,11 @@ pub fn review_checks(
                 checks.push(if facts.marriage_recorded {
                     Check::new("marriage_event", Passed, "时间线上有结婚事件")
                 } else {
-                    Check::new("marriage_event", Note, "时间线上没有结婚事件（婚姻状况来自建档数据）")
+                    Check::new(
+                        "marriage_event",
+                        Note,
+                        "时间线上没有结婚事件（婚姻状况来自建档数据）",
+                    )
                 });
                 checks.push(match (&facts.spouse, &app.spouse_name) {
                     (Some(s), _) => Check::new(
@@ -242,7 +253,10 @@ pub fn review_checks(
                     (None, Some(name)) => Check::new(
                         "spouse",
                         Note,
-                        format!("配偶不在本登记册中；按申请填写的配偶“{}”登记", name.as_str()),
+                        format!(
+                            "配偶不在本登记册中；按申请填写的配偶“{}”登记",
+                            name.as_str()
+                        ),
                     ),
                     (None, None) => Check::new(
                         "spouse",
@@ -265,7 +279,10 @@ pub fn review_checks(
                 PopulationType::Resident | PopulationType::MigrantOut => Check::new(
                     "residence",
                     Passed,
-                    format!("人口类型：{}，户籍在本辖区", p.data.population_type.name_zh()),
+                    format!(
+                        "人口类型：{}，户籍在本辖区",
+                        p.data.population_type.name_zh()
+                    ),
                 ),
                 other => Check::new(
                     "residence",
@@ -280,7 +297,11 @@ pub fn review_checks(
             checks.push(if (15..=49).contains(&age) {
                 Check::new("age", Passed, format!("{age} 岁，育龄人员"))
             } else {
-                Check::new("age", Note, format!("{age} 岁，不在育龄（15–49 岁）；如仍需证明可以批准"))
+                Check::new(
+                    "age",
+                    Note,
+                    format!("{age} 岁，不在育龄（15–49 岁）；如仍需证明可以批准"),
+                )
             });
             checks.push(Check::new(
                 "marital_status",
@@ -361,7 +382,10 @@ impl Step {
 
     /// Whether this step needs a reason written down.
     pub fn needs_reason(self) -> bool {
-        matches!(self, Step::Return | Step::Reject | Step::Reissue | Step::Revoke)
+        matches!(
+            self,
+            Step::Return | Step::Reject | Step::Reissue | Step::Revoke
+        )
     }
 
     /// The state this step may be taken from, and the state it leaves.

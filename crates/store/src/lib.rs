@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod certificates;
 mod db;
 mod postgres;
 mod row;
@@ -12,6 +13,10 @@ mod sqlite;
 
 pub use accounts::{NewAccount, Session, SessionKind};
 pub use audit::{AuditCheck, AuditFilter};
+pub use certificates::{
+    CertificateListItem, CertificateStep, CertificateView, IssuedRecord, MAX_COPIES, StepInput,
+    VerifiedDocument,
+};
 pub use scoped::{AreaSummary, COUNT_CAP, PendingView};
 
 use std::collections::HashMap;

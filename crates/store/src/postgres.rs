@@ -26,6 +26,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts_audit",
         include_str!("../migrations/postgres/0002_accounts_audit.sql"),
     ),
+    (
+        3,
+        "certificates",
+        include_str!("../migrations/postgres/0003_certificates.sql"),
+    ),
 ];
 
 /// Any number will do, as long as it is the same for every renkou process on the database.

@@ -26,6 +26,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts_audit",
         include_str!("../migrations/sqlite/0002_accounts_audit.sql"),
     ),
+    (
+        3,
+        "certificates",
+        include_str!("../migrations/sqlite/0003_certificates.sql"),
+    ),
 ];
 
 pub(crate) struct SqliteDb {
