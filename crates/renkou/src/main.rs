@@ -85,6 +85,27 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The certificates the station has issued.
+    Certificates {
+        #[command(subcommand)]
+        command: CertificatesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertificatesCommand {
+    /// Writes the documents issued in a period (reissues included) as XLSX or CSV, with their
+    /// state today and the processing time of each.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        /// First day of the period (YYYY-MM-DD); the first of this month by default.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the period; today by default.
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -321,6 +342,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Bench(args) => bench::run(args),
+        Command::Certificates {
+            command: CertificatesCommand::Export { out, from, to },
+        } => {
+            let day = today();
+            let parse = |v: Option<String>, default: jiff::civil::Date, flag: &str| {
+                v.map(|s| renkou_core::dates::parse_date(&s).with_context(|| flag.to_string()))
+                    .transpose()
+                    .map(|d| d.unwrap_or(default))
+            };
+            let from = parse(from, day.first_of_month(), "--from")?;
+            let to = parse(to, day, "--to")?;
+            if from > to {
+                anyhow::bail!("--from {from} 晚于 --to {to}");
+            }
+            let mut store = open(&cli.db)?;
+            let n = renkou_documents::export::export_certificates(&mut store, from, to, day, &out)?;
+            store.audit(
+                cli_audit(AuditAction::Export, "certificates")
+                    .detail(format!("from={from} to={to} rows={n}")),
+            )?;
+            println!(
+                "已导出 {from} 至 {to} 发放的证件 {n} 份到 {}",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve {
             bind,
             secure_cookies,

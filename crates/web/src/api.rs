@@ -49,7 +49,7 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     info(
         title = "renkou API",
-        description = "人口计生服务管理：人口登记 API。All calls but `POST /api/v1/tokens` need `Authorization: Bearer TOKEN`. Errors are `{code, message, fields?}` with a stable snake_case code.",
+        description = "人口计生服务管理：人口登记与证件办理 API。All calls but `POST /api/v1/tokens` need `Authorization: Bearer TOKEN`. Errors are `{code, message, fields?}` with a stable snake_case code.",
         version = "1"
     ),
     paths(
@@ -63,7 +63,12 @@ pub fn routes() -> Router<AppState> {
         update_person,
         person_events,
         record_event,
-        household
+        household,
+        crate::api_certificates::list_certificates,
+        crate::api_certificates::apply_certificate,
+        crate::api_certificates::get_certificate,
+        crate::api_certificates::take_step,
+        crate::api_certificates::print_certificate
     ),
     components(schemas(
         TokenRequest,
@@ -77,7 +82,15 @@ pub fn routes() -> Router<AppState> {
         EventView,
         Created,
         Updated,
-        ApiErrorBody
+        ApiErrorBody,
+        crate::api_certificates::CertificatePage,
+        crate::api_certificates::CertificateSummary,
+        crate::api_certificates::CertificateDetail,
+        crate::api_certificates::CheckView,
+        crate::api_certificates::StepView,
+        crate::api_certificates::ApplyRequest,
+        crate::api_certificates::StepRequest,
+        crate::api_certificates::PrintRequest
     )),
     modifiers(&BearerAuth)
 )]

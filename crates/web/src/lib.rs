@@ -5,6 +5,7 @@
 //! [`renkou_core::Actor`] to the store, which checks it against core's role table.
 
 pub mod api;
+pub mod api_certificates;
 pub mod audit_writer;
 pub mod auth;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod forms;
 pub mod i18n;
 pub mod pages;
 pub mod pool;
+pub mod printing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,6 +45,13 @@ pub struct AppState {
     pub sessions: Arc<auth::SessionCache>,
     /// Home counts made in the last few minutes.
     pub summaries: Arc<pages::home::SummaryCache>,
+    /// The certificate printer, set up on first use.
+    pub printer: Arc<printing::PrinterSlot>,
+    /// The address printed on certificates for the verify page (`--public-url`); without it,
+    /// the address the request came to.
+    pub public_url: Option<String>,
+    /// The public verify page: per source, and for everyone together.
+    pub verify_throttle: Arc<auth::Throttle>,
 }
 
 impl AppState {
@@ -71,6 +80,9 @@ impl AppState {
             audit: Arc::new(audit_writer::AuditWriter::new(pool.clone())),
             sessions: Arc::new(auth::SessionCache::default()),
             summaries: Arc::new(pages::home::SummaryCache::default()),
+            printer: Arc::new(printing::PrinterSlot::default()),
+            public_url: None,
+            verify_throttle: Arc::new(auth::Throttle::new(Duration::from_secs(60), 20, 600)),
         }
     }
 }
@@ -80,6 +92,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(api::routes())
+        .merge(api_certificates::routes())
         .route("/static/app.css", axum::routing::get(stylesheet))
         .route("/static/app.js", axum::routing::get(script))
         .layer(axum::middleware::from_fn(security_headers))

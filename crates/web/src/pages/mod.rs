@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod areas;
 pub mod audit;
+pub mod certificates;
 pub mod home;
 pub mod login;
 pub mod person;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(upload::routes())
         .merge(audit::routes())
         .merge(accounts::routes())
+        .merge(certificates::routes())
 }
 
 /// HTML-escapes text for the few places that build markup by hand.
@@ -102,6 +104,11 @@ impl Chrome {
             "/persons/new",
             "nav.new_person",
             caller.allows(Action::EditPerson),
+        );
+        add(
+            "/certificates",
+            "nav.certificates",
+            caller.allows(Action::ViewCertificates),
         );
         add("/upload", "nav.upload", caller.allows(Action::ImportFile));
         add(

@@ -11,9 +11,11 @@ use axum::{Form, Router};
 use renkou_core::person::FieldError;
 use renkou_core::record::PERSON_COLUMNS;
 use renkou_core::{
-    Action, ContraceptionMethod, Event, EventKind, Person, PersonId, PregnancyOutcome, Sex,
+    Action, CertificateKind, ContraceptionMethod, Event, EventKind, Person, PersonId,
+    PregnancyOutcome, Sex,
 };
 
+use super::certificates::{kind_name, step_name};
 use super::persons::Choice;
 use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
@@ -62,6 +64,16 @@ struct RecordPage {
     timeline: Vec<TimelineRow>,
     can_edit: bool,
     can_record: bool,
+    with_documents: bool,
+    certificates: Vec<DocumentRow>,
+    can_apply: bool,
+}
+
+struct DocumentRow {
+    id: i64,
+    kind: &'static str,
+    state: String,
+    serial: String,
 }
 
 fn describe(t: T, e: &Event) -> String {
@@ -112,9 +124,20 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
         .or_page(t)?;
     let actor = caller.actor.clone();
     let household_no = person.data.household_no.as_str().to_string();
-    let household = state
+    let with_documents = caller.allows(Action::ViewCertificates);
+    let pid = person.id;
+    let (household, (documents, steps)) = state
         .pool
-        .run(move |s| s.household_for(&actor, &household_no))
+        .run(move |s| {
+            let household = s.household_for(&actor, &household_no)?;
+            // The record is already an audited view; its documents are part of it.
+            let documents = if with_documents {
+                s.certificates_of(pid)?
+            } else {
+                Default::default()
+            };
+            Ok((household, documents))
+        })
         .await
         .or_page(t)?;
     let day = today(state.clock.now());
@@ -145,7 +168,12 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
         });
         shown
     });
-    let timeline = events
+    // A birth registration tells of a pregnancy: health data.
+    let documents: Vec<_> = documents
+        .into_iter()
+        .filter(|c| health_ok || c.kind != CertificateKind::BirthRegistration)
+        .collect();
+    let mut timeline: Vec<TimelineRow> = events
         .iter()
         .filter(|e| health_ok || !is_health_event(e.kind))
         .map(|e| TimelineRow {
@@ -155,6 +183,35 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
             recorded_by: e.recorded_by.clone(),
             detail: describe(t, e),
             late_days: recorded_late(e),
+        })
+        .collect();
+    // Each step of a document is on the holder's timeline too, on the day it was taken.
+    for step in &steps {
+        let Some(doc) = documents.iter().find(|c| c.id == step.certificate_id) else {
+            continue;
+        };
+        timeline.push(TimelineRow {
+            kind: format!("{}·{}", kind_name(t, doc.kind), step_name(t, step.step)),
+            occurred_on: today(step.at).to_string(),
+            recorded_at: local_time(step.at),
+            recorded_by: step.username.clone(),
+            detail: step.note.clone().unwrap_or_default(),
+            late_days: 0,
+        });
+    }
+    timeline.sort_by(|a, b| a.occurred_on.cmp(&b.occurred_on));
+    let certificates = documents
+        .iter()
+        .map(|c| DocumentRow {
+            id: c.id,
+            kind: kind_name(t, c.kind),
+            state: match c.validity_on(day) {
+                Some(renkou_core::certificate::Validity::Expired) => {
+                    t.s("validity.expired").to_string()
+                }
+                _ => t.code(c.state.name_zh(), c.state.name_en()).to_string(),
+            },
+            serial: c.serial.clone().unwrap_or_default(),
         })
         .collect();
     let can_record = EventKind::ALL
@@ -179,6 +236,11 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
         timeline,
         can_edit: caller.allows(Action::EditPerson),
         can_record,
+        with_documents,
+        certificates,
+        can_apply: CertificateKind::ALL
+            .iter()
+            .any(|k| caller.allows(Action::ApplyCertificate(*k))),
     }))
 }
 
