@@ -428,11 +428,15 @@ pub fn serial(kind: CertificateKind, year: i16, number: i64) -> String {
     format!("{}{}{:06}", kind.spec().serial_prefix, year, number)
 }
 
-/// The date an issued document stops being valid (the last valid day is the day before).
+/// The last day an issued document is valid ("有效期至" on the paper): the day before the
+/// same date `valid_months` later.
 pub fn valid_until(kind: CertificateKind, issued: Date) -> Option<Date> {
-    kind.spec()
-        .valid_months
-        .and_then(|m| issued.checked_add(Span::new().months(m)).ok())
+    kind.spec().valid_months.and_then(|m| {
+        issued
+            .checked_add(Span::new().months(m))
+            .and_then(|d| d.yesterday())
+            .ok()
+    })
 }
 
 /// The verification code's alphabet: no 0/O, 1/I/L, so it can be read off paper and typed.
@@ -515,7 +519,7 @@ impl Certificate {
     pub fn validity_on(&self, today: Date) -> Option<Validity> {
         match self.state {
             CertificateState::Issued => Some(match self.valid_until {
-                Some(end) if today >= end => Validity::Expired,
+                Some(last) if today > last => Validity::Expired,
                 _ => Validity::Valid,
             }),
             CertificateState::Revoked => Some(Validity::Revoked),
@@ -575,5 +579,238 @@ pub fn masked_name(name: &str) -> String {
             format!("{first}{}", "*".repeat(rest))
         }
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::{Ethnicity, MaritalStatus, Relation, Sex};
+    use crate::person::{HouseholdNo, PersonData, PersonId};
+    use jiff::civil::date;
+
+    const TODAY: Date = date(2026, 11, 28);
+
+    fn person(sex: Sex, marital: MaritalStatus, population: PopulationType) -> Person {
+        let born = date(1995, 3, 8);
+        Person {
+            id: PersonId(1),
+            data: PersonData {
+                id_number: Some(IdNumber::from_parts("340705", born, 2).unwrap()),
+                name: PersonName::parse("李秀兰").unwrap(),
+                sex,
+                birth_date: born,
+                ethnicity: Ethnicity::Han,
+                marital_status: marital,
+                education: None,
+                phone: None,
+                household_no: HouseholdNo::parse("H1").unwrap(),
+                relation: Relation::Head,
+                population_type: population,
+                registered_place: None,
+                area_code: crate::AreaCode::parse("340705001001").unwrap(),
+                address: None,
+                arrival_date: None,
+                leaving_date: None,
+                origin_or_destination: None,
+            },
+            status: PersonStatus::Active,
+            death_date: None,
+            spouse_id: None,
+            mother_id: None,
+            pregnant: false,
+            contraception: None,
+        }
+    }
+
+    fn facts(p: Person, children: u32) -> RegisterFacts {
+        RegisterFacts {
+            person: p,
+            spouse: None,
+            marriage_recorded: false,
+            children,
+        }
+    }
+
+    fn message(checks: &[Check], key: &str) -> (CheckOutcome, String) {
+        let c = checks.iter().find(|c| c.key == key).unwrap();
+        (c.outcome, c.message.clone())
+    }
+
+    #[test]
+    fn birth_registration_explains_and_never_counts_against_a_limit() {
+        let married = person(
+            Sex::Female,
+            MaritalStatus::FirstMarriage,
+            PopulationType::Resident,
+        );
+        // Three children already: the fourth is registered like the first.
+        let checks = review_checks(
+            CertificateKind::BirthRegistration,
+            &facts(married.clone(), 3),
+            &Application {
+                spouse_name: Some(PersonName::parse("赵刚").unwrap()),
+                ..Default::default()
+            },
+            TODAY,
+        );
+        assert!(approvable(&checks));
+        assert_eq!(
+            message(&checks, "children").1,
+            "登记册中已有子女 3 人；本次登记为第4孩"
+        );
+        assert_eq!(message(&checks, "spouse").0, CheckOutcome::Note);
+        assert_eq!(
+            message(&checks, "marriage_event").1,
+            "时间线上没有结婚事件（婚姻状况来自建档数据）"
+        );
+        // Nothing names the spouse: the one thing missing, and said so.
+        let checks = review_checks(
+            CertificateKind::BirthRegistration,
+            &facts(married, 0),
+            &Application::default(),
+            TODAY,
+        );
+        assert!(!approvable(&checks));
+        assert_eq!(
+            message(&checks, "spouse"),
+            (
+                CheckOutcome::Missing,
+                "配偶不在本登记册中，申请也没有填写配偶姓名".to_string()
+            )
+        );
+        // Unmarried: a note, and approvable.
+        let single = person(
+            Sex::Female,
+            MaritalStatus::Unmarried,
+            PopulationType::Resident,
+        );
+        let checks = review_checks(
+            CertificateKind::BirthRegistration,
+            &facts(single, 0),
+            &Application::default(),
+            TODAY,
+        );
+        assert!(approvable(&checks), "{checks:?}");
+        assert_eq!(message(&checks, "marital_status").0, CheckOutcome::Note);
+    }
+
+    #[test]
+    fn identity_and_residence_are_what_stop_an_approval() {
+        let mut nobody = person(
+            Sex::Male,
+            MaritalStatus::Unmarried,
+            PopulationType::Resident,
+        );
+        nobody.data.id_number = None;
+        let checks = review_checks(
+            CertificateKind::ReproductiveHealthCard,
+            &facts(nobody, 0),
+            &Application::default(),
+            TODAY,
+        );
+        assert_eq!(
+            message(&checks, "identity"),
+            (
+                CheckOutcome::Missing,
+                "登记册中没有此人的身份证号，请先补录".to_string()
+            )
+        );
+        let migrant_in = person(
+            Sex::Female,
+            MaritalStatus::Unmarried,
+            PopulationType::MigrantIn,
+        );
+        let checks = review_checks(
+            CertificateKind::MigrantCertificate,
+            &facts(migrant_in, 0),
+            &Application::default(),
+            TODAY,
+        );
+        assert_eq!(message(&checks, "residence").0, CheckOutcome::Missing);
+        assert!(message(&checks, "residence").1.contains("户籍地"));
+    }
+
+    #[test]
+    fn an_application_keeps_only_what_its_kind_asks() {
+        let app = Application {
+            spouse_name: Some(PersonName::parse("赵刚").unwrap()),
+            expected_date: Some(date(2027, 3, 1)),
+            destination: Some("江苏省南京市".into()),
+            note: Some("窗口受理".into()),
+            ..Default::default()
+        };
+        let card = app
+            .clone()
+            .for_kind(CertificateKind::ReproductiveHealthCard, TODAY)
+            .unwrap();
+        assert_eq!(
+            card,
+            Application {
+                note: Some("窗口受理".into()),
+                ..Default::default()
+            }
+        );
+        let migrant = app
+            .clone()
+            .for_kind(CertificateKind::MigrantCertificate, TODAY)
+            .unwrap();
+        assert_eq!(migrant.destination.as_deref(), Some("江苏省南京市"));
+        assert_eq!(migrant.spouse_name, None);
+        let past = Application {
+            expected_date: Some(date(2026, 1, 1)),
+            ..Default::default()
+        };
+        let errors = past
+            .for_kind(CertificateKind::BirthRegistration, TODAY)
+            .unwrap_err();
+        assert_eq!(errors[0].field, "expected_date");
+    }
+
+    #[test]
+    fn steps_follow_the_life_of_a_document() {
+        use CertificateState::*;
+        assert_eq!(Step::Issue.transition(Applied), Some(Issued));
+        assert_eq!(Step::Return.transition(Applied), Some(Returned));
+        assert_eq!(Step::Resubmit.transition(Returned), Some(Applied));
+        assert_eq!(Step::Reissue.transition(Issued), Some(Voided));
+        assert_eq!(Step::Revoke.transition(Issued), Some(Revoked));
+        for done in [Rejected, Voided, Revoked] {
+            for step in Step::ALL {
+                assert_eq!(step.transition(done), None, "{step} from {done:?}");
+            }
+        }
+        assert_eq!(Step::Issue.transition(Returned), None);
+        assert_eq!(Step::Print.transition(Applied), None);
+    }
+
+    #[test]
+    fn validity_ends_on_the_last_day_printed() {
+        let until = valid_until(CertificateKind::MigrantCertificate, TODAY).unwrap();
+        assert_eq!(until, date(2029, 11, 27));
+        assert_eq!(valid_until(CertificateKind::BirthRegistration, TODAY), None);
+        assert_eq!(
+            serial(CertificateKind::ReproductiveHealthCard, 2026, 42),
+            "SB2026000042"
+        );
+    }
+
+    #[test]
+    fn verification_codes_read_back_as_typed() {
+        let code = VerifyCode::from_random([7; VERIFY_CODE_LEN]);
+        assert_eq!(code.as_str().len(), VERIFY_CODE_LEN);
+        assert_eq!(
+            VerifyCode::parse(&code.as_str().to_lowercase()),
+            Some(code.clone())
+        );
+        assert_eq!(
+            VerifyCode::parse("abcd-efgh-jk").map(|c| c.to_string()),
+            Some("ABCDEFGHJK".into())
+        );
+        // O and I are read as 0 and 1, which the alphabet leaves out: not a code.
+        assert_eq!(VerifyCode::parse("ABCDEFGHJO"), None);
+        assert_eq!(VerifyCode::parse("SHORT"), None);
+        assert_eq!(masked_name("欧阳娜娜"), "欧***");
+        assert_eq!(masked_name("王𪚥"), "王*");
     }
 }

@@ -74,6 +74,11 @@ enum Command {
         /// Mark cookies Secure: set this when a TLS proxy is in front.
         #[arg(long)]
         secure_cookies: bool,
+        /// The address the public reaches this server at (https://renkou.example.gov.cn),
+        /// printed on certificates for their verify page. Without it, the address of the
+        /// request that printed them.
+        #[arg(long)]
+        public_url: Option<String>,
     },
     /// Staff accounts.
     Users {
@@ -371,8 +376,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve {
             bind,
             secure_cookies,
+            public_url,
         } => {
-            web::serve(&url, bind, secure_cookies, &[])?;
+            web::serve(&url, bind, secure_cookies, public_url, &[])?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Users { command } => web::users(&url, command),
@@ -432,12 +438,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 summary.events, summary.births
             );
             let accounts = web::demo_accounts(&mut store)?;
+            let documents = web::demo_certificates(&mut store, today())?;
+            println!("  证件：{documents} 份申请（待审核、已发证、已退回各有）");
             drop(store);
             if no_serve {
                 println!("  试试：renkou --db {url} serve");
                 return Ok(ExitCode::SUCCESS);
             }
-            web::serve(&url, bind, false, &accounts)?;
+            web::serve(&url, bind, false, None, &accounts)?;
             Ok(ExitCode::SUCCESS)
         }
     }

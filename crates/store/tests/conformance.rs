@@ -2217,7 +2217,7 @@ fn a_reissue_voids_the_old_serial_and_verification_tells_every_state() {
         assert_eq!(v.validity, Validity::Valid);
         assert_eq!(v.masked_name, "王**");
         assert_eq!(v.serial, "LD2026000001");
-        assert_eq!(v.valid_until, Some(date(2029, 11, 28)));
+        assert_eq!(v.valid_until, Some(date(2029, 11, 27)), "three years, the last day inclusive");
 
         let err = step(s, &station, c.id, Step::Reissue).unwrap_err();
         assert_eq!(field_of(&err), ["reason"]);
@@ -2267,7 +2267,7 @@ fn a_reissue_voids_the_old_serial_and_verification_tells_every_state() {
             .is_err()
         );
 
-        // Expired after its validity, on the day the validity ends.
+        // Valid through its last day, expired the day after.
         let later = date(2029, 11, 28);
         assert_eq!(
             s.verify_certificate(&new_code, later)

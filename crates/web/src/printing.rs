@@ -54,7 +54,15 @@ pub fn paper_of(view: &CertificateView, issuer: String, verify_base: &str) -> Ce
                 .map(|i| i.as_str().to_string())
                 .unwrap_or_default(),
         ),
-        ("户籍地".to_string(), get("registered_place")),
+        // On paper the place in words; the division code is for the register.
+        (
+            "户籍地".to_string(),
+            h.data
+                .registered_place
+                .as_ref()
+                .map(|p| p.text.clone().or(p.code.clone()).unwrap_or_default())
+                .unwrap_or_default(),
+        ),
         ("现居住地".to_string(), get("address")),
         ("婚姻状况".to_string(), get("marital_status")),
     ];
