@@ -25,6 +25,8 @@ struct HomePage {
     summary: AreaSummary,
     below: Vec<(String, String, u64)>,
     counted_at: String,
+    /// Certificates waiting, per work queue (for roles that handle them).
+    queues: Vec<(&'static str, &'static str, u64)>,
 }
 
 /// Whose counts: the same area counted for a role that sees only migrants differs.
@@ -89,16 +91,18 @@ async fn home(State(state): State<AppState>, caller: Caller) -> PageResult {
         day,
     };
     let cached = state.summaries.get(&key);
-    let (summary, counted_at, areas, path) = state
+    let (summary, counted_at, areas, path, queues) = state
         .pool
         .run(move |s| {
+            // Small counts of the documents waiting: always current.
+            let queues = s.queue_counts(&actor)?;
             let (summary, at) = match cached {
                 Some(hit) => hit,
                 None => (s.summary_for(&actor, &area, day)?, jiff::Timestamp::now()),
             };
             let areas = s.areas_for(&actor.scope)?;
             let path = s.area_path(&area)?;
-            Ok((summary, at, areas, path))
+            Ok((summary, at, areas, path, queues))
         })
         .await
         .or_page(t)?;
@@ -129,6 +133,10 @@ async fn home(State(state): State<AppState>, caller: Caller) -> PageResult {
         summary,
         below,
         counted_at: t.f("home.counted_at", &[&crate::error::local_time(counted_at)]),
+        queues: queues
+            .into_iter()
+            .map(|(q, n)| (q.key(), t.s(&format!("queue.{}", q.key())), n))
+            .collect(),
     }))
 }
 
