@@ -27,5 +27,6 @@ impl Format {
     }
 }
 
+pub mod certificate_pdf;
 pub mod export;
 pub mod import;
