@@ -754,3 +754,55 @@ pub fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
         serde_urlencoded::to_string(pairs).expect("a query encodes")
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Raw bodies and request sources (the certificates' tests).
+
+impl TestApp {
+    /// Sends a request as if it came from `ip` (the connection's address, as `renkou serve`
+    /// passes it to the handlers).
+    pub async fn send_from(&self, ip: &str, req: Req) -> Resp {
+        let addr: std::net::SocketAddr = format!("{ip}:40000").parse().expect("an IP address");
+        self.send_built(req.description(), {
+            let mut built = req.build();
+            built
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(addr));
+            built
+        })
+        .await
+        .0
+    }
+
+    /// Sends a request and keeps the body's bytes as they came (a PDF is not text).
+    pub async fn send_bytes(&self, req: Req) -> (Resp, Vec<u8>) {
+        let description = req.description();
+        self.send_built(description, req.build()).await
+    }
+
+    async fn send_built(&self, description: String, req: Request<Body>) -> (Resp, Vec<u8>) {
+        let res = self
+            .inner()
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("the router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("a body").to_bytes();
+        let resp = Resp {
+            description,
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        (resp, bytes.to_vec())
+    }
+}
+
+impl Req {
+    fn description(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
