@@ -758,3 +758,156 @@ fn audit_verify_names_the_first_row_that_was_changed() {
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("第 2 行"), "{}", stdout(&out));
 }
+
+#[test]
+fn certificates_export_lists_the_issued_serials_with_masked_id_numbers() {
+    use calamine::{Data, Reader, open_workbook_auto};
+    use renkou_core::account::Username;
+    use renkou_core::audit::{AuditAction, AuditEntry, AuditResult};
+    use renkou_core::certificate::{Application, Step};
+    use renkou_core::{Actor, AreaCode, CertificateKind, Role, Scope};
+    use renkou_store::{NewAccount, StepInput};
+
+    let p = Place::new();
+    write_csv(&p.path("people.csv"), &good_rows(3));
+    let out = renkou(&p.db(), &["persons", "import", &p.path_str("people.csv")]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let mut s = p.store();
+    let staff = |s: &mut Store, name: &str, role: Role, area: &str| -> Actor {
+        let account = s
+            .add_account(
+                NewAccount {
+                    username: Username::parse(name).unwrap(),
+                    role,
+                    area: AreaCode::parse(area).unwrap(),
+                    password_hash: "not-used".into(),
+                    must_change_password: false,
+                },
+                AuditEntry::new(AuditAction::AccountAdd, "account", AuditResult::Ok),
+            )
+            .unwrap();
+        Actor {
+            scope: Scope::new(account.id, role, account.area.clone()),
+            username: name.to_string(),
+            source: "test".into(),
+        }
+    };
+    let officer = staff(&mut s, "officer", Role::CommitteeOfficer, "340705001001");
+    let station = staff(&mut s, "station", Role::Station, "340705");
+    // The export's period is judged in China's time, as the command judges it.
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date();
+    let ids: Vec<String> = (0..3).map(|i| id(date(1980, 1, 1), i)).collect();
+    let person = |s: &mut Store, n: usize| {
+        s.person_by_id_number(&IdNumber::parse(&ids[n]).unwrap())
+            .unwrap()
+            .expect("imported")
+            .id
+    };
+    let mut serials = Vec::new();
+    for (n, kind) in [
+        (0, CertificateKind::ReproductiveHealthCard),
+        (1, CertificateKind::MigrantCertificate),
+    ] {
+        let who = person(&mut s, n);
+        let c = s
+            .apply_certificate(&officer, who, kind, Application::default(), today)
+            .unwrap();
+        let c = s
+            .certificate_step(&station, c.id, Step::Issue, StepInput::default(), today)
+            .unwrap();
+        serials.push(c.serial.unwrap());
+    }
+    // An application still waiting is not on the register of issued documents.
+    let waiting = person(&mut s, 2);
+    s.apply_certificate(
+        &officer,
+        waiting,
+        CertificateKind::ReproductiveHealthCard,
+        Application::default(),
+        today,
+    )
+    .unwrap();
+    drop(s);
+    let year = today.year();
+    assert_eq!(
+        serials,
+        [format!("SB{year}000001"), format!("LD{year}000001")]
+    );
+
+    let file = p.path_str("issued.xlsx");
+    let out = renkou(&p.db(), &["certificates", "export", "--out", &file]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("2 份"), "{}", stdout(&out));
+
+    let mut book = open_workbook_auto(&file).expect("an XLSX calamine reads");
+    let sheet = book
+        .worksheet_range_at(0)
+        .expect("a sheet")
+        .expect("readable");
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        rows[0],
+        [
+            "证号",
+            "证件类型",
+            "持证人",
+            "身份证号（隐去中段）",
+            "区划代码",
+            "申请时间",
+            "发证日期",
+            "有效期至",
+            "办理用时（天）",
+            "状态",
+            "打印份数",
+            "已送达",
+            "补发自",
+        ]
+    );
+    assert_eq!(rows.len(), 3, "the header and two documents: {rows:?}");
+    let listed: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(listed, serials);
+    for (row, id_number) in rows[1..].iter().zip(&ids) {
+        assert_eq!(
+            row[3],
+            format!("{}********{}", &id_number[..6], &id_number[14..]),
+            "{row:?}"
+        );
+        assert_eq!(row[9], "有效", "{row:?}");
+    }
+    let everything = format!("{rows:?}");
+    for id_number in &ids {
+        assert!(
+            !everything.contains(id_number.as_str()),
+            "the whole ID number {id_number} is in the file"
+        );
+    }
+
+    // A date that is not one is refused, naming the option, and no file is written.
+    let bad = p.path_str("bad.xlsx");
+    let out = renkou(
+        &p.db(),
+        &[
+            "certificates",
+            "export",
+            "--out",
+            &bad,
+            "--from",
+            "2026-13-01",
+        ],
+    );
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("--from"), "{}", stdout(&out));
+    assert!(!Path::new(&bad).exists());
+}
