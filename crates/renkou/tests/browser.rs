@@ -395,3 +395,103 @@ fn language_switch_on_the_login_page() {
         assert_eq!(lang.as_deref(), Some("en"));
     });
 }
+
+#[test]
+fn a_card_applied_for_by_the_committee_is_issued_printed_and_verified() {
+    run("certificate", |page| async move {
+        // The committee's officer applies for someone near the end of her list (the demo's
+        // own documents went to the first residents; anyone who already holds a card or
+        // waits for one is refused, and the next is tried).
+        page.login_ok("officer").await;
+        let people = with_id(&page);
+        let mut applied = None;
+        for who in people.iter().rev().take(6) {
+            page.search(&who.id_number).await;
+            let href = page.person_rows().await[0].2.clone();
+            page.goto(&href).await;
+            page.click_to_load("a[href$='/certificates/new']").await;
+            page.el("#f-kind")
+                .await
+                .select_by_value("reproductive_health_card")
+                .await
+                .unwrap();
+            page.click_to_load("form.person-form button[type=submit]")
+                .await;
+            let path = page.path().await;
+            if let Some(id) = path.strip_prefix("/certificates/") {
+                applied = Some((id.to_string(), who.name.clone()));
+                break;
+            }
+            let said = page.text("#e-kind").await;
+            assert!(
+                said.contains("生殖保健服务证"),
+                "applying for {} was refused for another reason: {said}",
+                who.name
+            );
+        }
+        let (id, name) = applied.expect("someone of the committee could apply");
+        page.assert_text("main h1", "生殖保健服务证").await;
+        page.assert_text("main h1", "待审核").await;
+        page.assert_text("ul.checks", "身份证号已登记").await;
+        assert!(
+            !page.body_text().await.contains("审核通过并发证"),
+            "the committee does not review"
+        );
+        page.click_to_load("form[action='/logout'] button").await;
+        page.wait_path("/login").await;
+
+        // The station finds it in the queue of applications waiting for review.
+        page.login_ok("station").await;
+        page.goto("/certificates").await;
+        page.click_to_load("nav.tabs a[href='/certificates?queue=review']")
+            .await;
+        page.assert_text("nav.tabs a.active", "待审核").await;
+        let link = format!("table.grid a[href='/certificates/{id}']");
+        page.click_to_load(&link).await;
+        page.wait_path(&format!("/certificates/{id}")).await;
+        page.assert_text("main", &name).await;
+        let issue = format!("form[action='/certificates/{id}/step'] button.primary");
+        assert_eq!(page.text(&issue).await, "审核通过并发证");
+        page.click_to_load(&issue).await;
+        page.assert_text("main h1", "已发证").await;
+        let serial = page.record_field("证号").await;
+        assert!(
+            serial.len() == 12
+                && serial.starts_with("SB")
+                && serial[2..].bytes().all(|b| b.is_ascii_digit()),
+            "a serial like SB2026000001, not {serial:?}"
+        );
+        let code = page.text("dl.record dd code").await;
+        assert_eq!(code.len(), 10, "a verification code: {code:?}");
+        page.screenshot("certificate-issued").await;
+
+        // Printing opens the PDF in a new tab: the form is there, and what it posts is a PDF.
+        let form = format!("form[action='/certificates/{id}/print']");
+        let target = page.el(&form).await.attr("target").await.unwrap();
+        assert_eq!(target.as_deref(), Some("_blank"));
+        let answer = page
+            .c
+            .execute(
+                "const f = document.querySelector(arguments[0]);\
+                 return fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f))})\
+                   .then(r => r.status + ' ' + r.headers.get('content-type'));",
+                vec![serde_json::Value::String(form)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.as_str(), Some("200 application/pdf"));
+        page.goto(&format!("/certificates/{id}")).await;
+        assert_eq!(page.record_field("已打印份数").await, "1");
+
+        // Anyone checking the paper: valid, the serial, a masked name.
+        page.goto(&format!("/verify/{code}")).await;
+        page.assert_text("p.verdict", "有效").await;
+        let text = page.body_text().await;
+        assert!(text.contains(&serial), "{text}");
+        let first = name.chars().next().unwrap();
+        let masked = format!("{first}{}", "*".repeat(name.chars().count() - 1));
+        assert!(text.contains(&masked), "{masked}: {text}");
+        assert!(!text.contains(&name), "the holder's name is masked: {text}");
+        page.screenshot("verify").await;
+    });
+}
