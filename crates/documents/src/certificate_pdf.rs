@@ -87,6 +87,12 @@ pub struct Printer {
     main: Source,
 }
 
+// Shared in an Arc across the web server's request threads.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Printer>();
+};
+
 impl Printer {
     /// Finds fonts on the system once (standard font dirs, plus dirs in env RENKOU_FONT_DIRS
     /// separated by ':').

@@ -3,6 +3,7 @@
 //! The families are chosen when the printer is built; the book handed to typst holds only their
 //! faces, so typst cannot reach for anything the coverage check did not look at.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -256,16 +257,22 @@ impl Fonts {
 }
 
 /// One entry per face, even when a file is reachable by two paths (Debian links
-/// fonts-japanese-mincho.ttf to HanaMinA.ttf).
+/// fonts-japanese-mincho.ttf to HanaMinA.ttf) or a RENKOU_FONT_DIRS entry repeats a system
+/// directory; a face named by the caller stays marked as such.
 fn dedup(found: Vec<Found>) -> Vec<Found> {
-    let mut seen = HashSet::new();
-    found
-        .into_iter()
-        .filter(|f| {
-            let real = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
-            seen.insert((real, f.index))
-        })
-        .collect()
+    let mut seen: HashMap<(PathBuf, u32), usize> = HashMap::new();
+    let mut kept: Vec<Found> = Vec::new();
+    for f in found {
+        let real = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
+        match seen.entry((real, f.index)) {
+            Entry::Occupied(at) => kept[*at.get()].explicit |= f.explicit,
+            Entry::Vacant(at) => {
+                at.insert(kept.len());
+                kept.push(f);
+            }
+        }
+    }
+    kept
 }
 
 /// CJK Unified Ideographs, the Extension A block and Extensions B onwards.
