@@ -48,7 +48,7 @@ fn login_wrong_password_then_home_then_logout() {
             page.world.officer_people.len().to_string(),
             "the home page counts the people of committee {OFFICER_AREA}"
         );
-        assert_eq!(page.all("ul.counts li").await.len(), 8);
+        assert_eq!(page.all("ul.counts.register li").await.len(), 8);
         page.screenshot("home").await;
 
         // A mark in the page's JavaScript heap, to tell a page restored from the browser's

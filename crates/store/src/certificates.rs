@@ -488,8 +488,9 @@ impl Store {
             if !reaches(actor, &c, &holder) {
                 return Ok(Err(AuditResult::Denied));
             }
+            // In reach, but not this role's kind to apply for: refused, not hidden.
             if step == Step::Resubmit && !actor.scope.allows(Action::ApplyCertificate(c.kind)) {
-                return Ok(Err(AuditResult::Denied));
+                return Err(StoreError::Denied(step.name_zh().into()));
             }
             let Some(next) = step.transition(c.state) else {
                 return Err(StoreError::rejected(
@@ -648,7 +649,14 @@ impl Store {
                 result = tx.certificate(id)?.ok_or_else(|| not_found(id))?;
             }
             Ok(Ok(result))
-        })?;
+        });
+        let outcome = match outcome {
+            Err(StoreError::Denied(what)) => {
+                let id = Some(id.to_string());
+                return Err(self.deny(actor, action, "certificate", id, StoreError::Denied(what)));
+            }
+            other => other?,
+        };
         outcome.or_else(|result| self.refuse_certificate(actor, action, id, result))
     }
 

@@ -2217,7 +2217,11 @@ fn a_reissue_voids_the_old_serial_and_verification_tells_every_state() {
         assert_eq!(v.validity, Validity::Valid);
         assert_eq!(v.masked_name, "王**");
         assert_eq!(v.serial, "LD2026000001");
-        assert_eq!(v.valid_until, Some(date(2029, 11, 27)), "three years, the last day inclusive");
+        assert_eq!(
+            v.valid_until,
+            Some(date(2029, 11, 27)),
+            "three years, the last day inclusive"
+        );
 
         let err = step(s, &station, c.id, Step::Reissue).unwrap_err();
         assert_eq!(field_of(&err), ["reason"]);

@@ -791,12 +791,8 @@ async fn the_bureau_never_sees_a_birth_registration() {
     }
 }
 
-/// BUG (crates/store/src/certificates.rs, certificate_step, the `Step::Resubmit` check inside
-/// the transaction): resubmitting needs the right to apply for the kind, but an account without
-/// it is answered 404 not_found, as if the document did not exist, though it reads the very
-/// document with GET. Every other action a role lacks answers 403. The fix: check
-/// `ApplyCertificate(kind)` for a resubmission where the other steps' rights are checked
-/// (`self.deny(...)` → 403), after reading the document's kind.
+/// Resubmitting needs the right to apply for the kind: an account that reads the document
+/// but lacks that right is refused (403), not told the document does not exist.
 #[tokio::test]
 async fn resubmitting_without_the_right_to_apply_is_forbidden_not_hidden() {
     let app = TestApp::new();
@@ -1461,11 +1457,8 @@ async fn a_reissued_card_voids_the_old_paper() {
     assert!(res.body.contains(new["serial"].as_str().unwrap()));
 }
 
-/// BUG: the paper tells its reader to check it at "http://HOST/verify/" (the code beside it),
-/// and that address answers 404 with an empty body: the router has `/verify` and
-/// `/verify/{code}` (crates/web/src/pages/certificates.rs, `routes`), nothing for `/verify/`.
-/// Either route `/verify/` to the form, or print the address without its trailing slash
-/// (crates/documents/src/certificate_pdf.rs, where `verify_line` strips the code off the URL).
+/// The paper tells its reader to check it at "http://HOST/verify/" with the code beside it:
+/// that address opens the form where the code is typed in.
 #[tokio::test]
 async fn the_address_printed_on_the_paper_opens_the_verify_page() {
     let app = TestApp::new();

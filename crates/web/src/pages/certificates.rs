@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
             get(apply_form).post(apply_submit),
         )
         .route("/verify", get(verify_form))
+        // The address printed on the paper, where the code is typed in.
+        .route("/verify/", get(verify_form))
         .route("/verify/{code}", get(verify))
 }
 
