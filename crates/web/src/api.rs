@@ -89,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         crate::api_certificates::CheckView,
         crate::api_certificates::StepView,
         crate::api_certificates::ApplyRequest,
+        crate::api_certificates::ApplicationFields,
         crate::api_certificates::StepRequest,
         crate::api_certificates::PrintRequest
     )),

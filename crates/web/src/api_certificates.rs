@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use renkou_core::certificate::{CheckOutcome, Queue, Step, Validity};
+use renkou_core::certificate::{Application, CheckOutcome, Queue, Step, Validity};
 use renkou_core::person::FieldError;
 use renkou_core::{CertificateKind, PersonId};
 use renkou_store::{CertificateView, StepInput};
@@ -106,17 +106,42 @@ pub struct CertificateDetail {
     pub reason: Option<String>,
 }
 
-/// An application. The holder's data comes from the register.
+/// What an application adds to the register's data; the kind decides which are kept.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct ApplyRequest {
-    pub person_id: i64,
-    pub kind: String,
+pub struct ApplicationFields {
+    /// When the spouse is not on this register.
     pub spouse_name: Option<String>,
     pub spouse_id_number: Option<String>,
     /// YYYY-MM-DD
     pub expected_date: Option<String>,
     pub destination: Option<String>,
     pub note: Option<String>,
+}
+
+impl ApplicationFields {
+    /// Read as the page's form reads them, with the same errors.
+    fn parse(&self) -> Result<Application, AppError> {
+        let values: BTreeMap<String, String> = [
+            ("spouse_name", &self.spouse_name),
+            ("spouse_id_number", &self.spouse_id_number),
+            ("expected_date", &self.expected_date),
+            ("destination", &self.destination),
+            ("note", &self.note),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
+        .collect();
+        application_from_fields(&values).map_err(AppError::Invalid)
+    }
+}
+
+/// An application. The holder's data comes from the register.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ApplyRequest {
+    pub person_id: i64,
+    pub kind: String,
+    #[serde(flatten)]
+    pub fields: ApplicationFields,
 }
 
 /// A step: return, reject, issue, resubmit, deliver, reissue, revoke. Printing is
@@ -126,25 +151,15 @@ pub struct StepRequest {
     pub step: String,
     /// Required for return, reject, reissue and revoke.
     pub reason: Option<String>,
-    /// On resubmit: the corrected application fields.
-    pub spouse_name: Option<String>,
-    pub spouse_id_number: Option<String>,
-    pub expected_date: Option<String>,
-    pub destination: Option<String>,
-    pub note: Option<String>,
+    /// On resubmit: the corrected application.
+    #[serde(flatten)]
+    pub fields: ApplicationFields,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct PrintRequest {
     /// 1–10, default 1.
     pub copies: Option<u32>,
-}
-
-fn fields(pairs: [(&str, &Option<String>); 5]) -> BTreeMap<String, String> {
-    pairs
-        .into_iter()
-        .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
-        .collect()
 }
 
 fn validity_key(v: Validity) -> &'static str {
@@ -266,14 +281,7 @@ pub async fn apply_certificate(
 ) -> ApiResult<(StatusCode, Json<CertificateDetail>)> {
     let kind = CertificateKind::parse(&body.kind)
         .map_err(|e| AppError::Invalid(vec![FieldError::new("kind", e)]))?;
-    let app = application_from_fields(&fields([
-        ("spouse_name", &body.spouse_name),
-        ("spouse_id_number", &body.spouse_id_number),
-        ("expected_date", &body.expected_date),
-        ("destination", &body.destination),
-        ("note", &body.note),
-    ]))
-    .map_err(AppError::Invalid)?;
+    let app = body.fields.parse()?;
     let day = today(state.clock.now());
     let actor = caller.actor.clone();
     let view = state
@@ -326,16 +334,7 @@ pub async fn take_step(
             )])
         })?;
     let application = if step == Step::Resubmit {
-        Some(
-            application_from_fields(&fields([
-                ("spouse_name", &body.spouse_name),
-                ("spouse_id_number", &body.spouse_id_number),
-                ("expected_date", &body.expected_date),
-                ("destination", &body.destination),
-                ("note", &body.note),
-            ]))
-            .map_err(AppError::Invalid)?,
-        )
+        Some(body.fields.parse()?)
     } else {
         None
     };

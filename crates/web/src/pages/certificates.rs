@@ -669,11 +669,7 @@ async fn take_step(
         Ok(c) => Ok(Redirect::to(&format!("/certificates/{}", c.id)).into_response()),
         Err(e) => match AppError::from(e) {
             AppError::Invalid(errors) => {
-                let message = errors
-                    .iter()
-                    .map(|e| e.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("；");
+                let message = messages(&errors);
                 let shown: Vec<FieldError> = errors
                     .into_iter()
                     .filter(|e| APPLICATION_KEYS.iter().any(|(k, _)| *k == e.field))
@@ -683,6 +679,15 @@ async fn take_step(
             other => Err(PageError(t, other)),
         },
     }
+}
+
+/// Every problem in one line, for the top of the document page.
+fn messages(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 /// The document again, with what went wrong at the top (and beside the fields).
@@ -747,11 +752,7 @@ async fn print(
     match crate::printing::print(&state, &caller.actor, id, copies, &base).await {
         Ok((serial, pdf)) => Ok(crate::printing::pdf_response(&serial, pdf)),
         Err(AppError::Invalid(errors)) => {
-            let message = errors
-                .iter()
-                .map(|e| e.message.as_str())
-                .collect::<Vec<_>>()
-                .join("；");
+            let message = messages(&errors);
             reshow(&state, &caller, id, Some(message), &[]).await
         }
         Err(e) => Err(PageError(t, e)),
