@@ -423,6 +423,17 @@ pub enum Validity {
     Voided,
 }
 
+impl Validity {
+    pub fn key(self) -> &'static str {
+        match self {
+            Validity::Valid => "valid",
+            Validity::Expired => "expired",
+            Validity::Revoked => "revoked",
+            Validity::Voided => "voided",
+        }
+    }
+}
+
 /// A serial: the kind's prefix, the year of issue and the number in that year's sequence.
 pub fn serial(kind: CertificateKind, year: i16, number: i64) -> String {
     format!("{}{}{:06}", kind.spec().serial_prefix, year, number)

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use renkou_core::certificate::{Application, CheckOutcome, Queue, Step, Validity};
+use renkou_core::certificate::{Application, CheckOutcome, Queue, Step};
 use renkou_core::person::FieldError;
 use renkou_core::{CertificateKind, PersonId};
 use renkou_store::{CertificateView, StepInput};
@@ -162,15 +162,6 @@ pub struct PrintRequest {
     pub copies: Option<u32>,
 }
 
-fn validity_key(v: Validity) -> &'static str {
-    match v {
-        Validity::Valid => "valid",
-        Validity::Expired => "expired",
-        Validity::Revoked => "revoked",
-        Validity::Voided => "voided",
-    }
-}
-
 fn summary(
     c: &renkou_core::certificate::Certificate,
     holder_name: String,
@@ -180,7 +171,7 @@ fn summary(
         id: c.id,
         kind: c.kind.code().to_string(),
         state: c.state.code().to_string(),
-        validity: c.validity_on(day).map(|v| validity_key(v).to_string()),
+        validity: c.validity_on(day).map(|v| v.key().to_string()),
         person_id: c.person_id.0,
         holder_name,
         area_code: c.area_code.to_string(),

@@ -803,15 +803,7 @@ async fn verify_form(Query(q): Query<CodeQuery>, headers: HeaderMap) -> Response
 }
 
 fn lang_of(headers: &HeaderMap) -> Lang {
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == crate::auth::LANG_COOKIE)
-        .map(|(_, v)| v);
-    Lang::from_cookie(cookie)
+    Lang::from_cookie(crate::auth::cookie_in(headers, crate::auth::LANG_COOKIE))
 }
 
 /// Anyone may check a paper: valid, expired, revoked or void, and just enough to match it
@@ -851,21 +843,8 @@ async fn verify(
         StatusCode::NOT_FOUND
     };
     let found = found.map(|d| VerifyResult {
-        validity: match d.validity {
-            Validity::Valid => "valid",
-            Validity::Expired => "expired",
-            Validity::Revoked => "revoked",
-            Validity::Voided => "voided",
-        },
-        status: t.s(&format!(
-            "validity.{}",
-            match d.validity {
-                Validity::Valid => "valid",
-                Validity::Expired => "expired",
-                Validity::Revoked => "revoked",
-                Validity::Voided => "voided",
-            }
-        )),
+        validity: d.validity.key(),
+        status: t.s(&format!("validity.{}", d.validity.key())),
         kind: kind_name(t, d.kind),
         serial: d.serial,
         name: d.masked_name,
