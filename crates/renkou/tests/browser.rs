@@ -10,7 +10,7 @@
 #[path = "browser/harness.rs"]
 mod harness;
 
-use harness::{OFFICER_AREA, PASSWORD, Page, Person, id_number, masked, run};
+use harness::{Db, OFFICER_AREA, PASSWORD, Page, Person, id_number, masked, run, run_on};
 
 /// People of the officer's committee that have an ID number, in the export's order.
 fn with_id(page: &Page) -> Vec<&'static Person> {
@@ -153,7 +153,17 @@ fn search_by_id_number_and_by_name_prefix() {
 
 #[test]
 fn view_a_person_from_the_list() {
-    run("view", |page| async move {
+    run("view", view_a_person);
+}
+
+/// The same walk against a server on PostgreSQL, the way a city deploys it.
+#[test]
+fn view_a_person_from_the_list_on_postgres() {
+    run_on(Db::Postgres, "view-pg", view_a_person);
+}
+
+async fn view_a_person(page: Page) {
+    {
         page.login_ok("officer").await;
         page.goto("/persons").await;
         let rows = page.person_rows().await;
@@ -196,7 +206,7 @@ fn view_a_person_from_the_list() {
             "the timeline starts with 建档: {kinds:?}"
         );
         page.screenshot("person").await;
-    });
+    }
 }
 
 #[test]

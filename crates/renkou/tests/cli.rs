@@ -1,6 +1,9 @@
 //! End-to-end: the real binary on real files (GBK CSV, XLSX with serial dates), checked the way
 //! an officer would: what it prints, its exit status, and what the register holds afterwards.
 
+#[path = "cli/server.rs"]
+mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -94,6 +94,9 @@ pub fn shown_fields(t: crate::i18n::T, person: &Person) -> BTreeMap<String, Stri
     fields
 }
 
+/// The oldest age a list filter takes.
+pub const MAX_AGE: u32 = 150;
+
 /// The list filters, as query parameters of a page or the API.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -160,6 +163,16 @@ impl ListQuery {
         if let Some(m) = given(&self.marital_status) {
             f.marital_status =
                 Some(MaritalStatus::parse(m).map_err(|e| FieldError::new("marital_status", e))?);
+        }
+        // Past any person's age a bound means nothing, and far past it the date arithmetic
+        // below would overflow: refused, so the user knows the bound was not applied.
+        for (field, age) in [("age_min", self.age_min), ("age_max", self.age_max)] {
+            if age.is_some_and(|a| a > MAX_AGE) {
+                return Err(FieldError::new(
+                    field,
+                    format!("年龄应在 0 到 {MAX_AGE} 岁之间"),
+                ));
+            }
         }
         let (mut min, mut max) = (self.age_min, self.age_max);
         if given(&self.childbearing).is_some_and(|v| v != "0") {

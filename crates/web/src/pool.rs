@@ -1,5 +1,9 @@
 //! A small pool of store connections for the async server: each request borrows one on a
 //! blocking thread (the store is synchronous) and gives it back.
+//!
+//! The PostgreSQL client blocks on a runtime of its own, which it may not do on a thread that
+//! drives the server's runtime: connections are opened, used and closed only on threads where
+//! blocking is allowed, so the pool can be opened and dropped from anywhere.
 
 use std::sync::{Arc, Mutex};
 
@@ -13,11 +17,25 @@ pub struct Pool {
     permits: Semaphore,
 }
 
+/// Runs `f` on a plain thread of its own and waits for it.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}
+
+fn connect(url: &str) -> Result<Store> {
+    let mut store = Store::open(url)?;
+    store.tune_for_serving()?;
+    Ok(store)
+}
+
 impl Pool {
     /// Opens one connection at once, so a bad URL fails at start and the schema is migrated.
     pub fn open(url: &str, size: usize) -> Result<Arc<Pool>> {
-        let mut first = Store::open(url)?;
-        first.tune_for_serving()?;
+        let first = off_runtime(|| connect(url))?;
         Ok(Arc::new(Pool {
             url: url.to_string(),
             idle: Mutex::new(vec![first]),
@@ -26,8 +44,9 @@ impl Pool {
     }
 
     /// A connection of its own, for long work (an import) that should not hold a pooled one.
+    /// Use it on a blocking thread, as the pool's own connections are.
     pub fn open_store(&self) -> Result<Store> {
-        Store::open(&self.url)
+        off_runtime(|| Store::open(&self.url))
     }
 
     /// Runs `f` with a connection on the blocking thread pool.
@@ -46,11 +65,7 @@ impl Pool {
             let taken = pool.idle.lock().expect("pool lock").pop();
             let mut store = match taken {
                 Some(s) => s,
-                None => {
-                    let mut s = Store::open(&pool.url)?;
-                    s.tune_for_serving()?;
-                    s
-                }
+                None => connect(&pool.url)?,
             };
             let result = f(&mut store);
             // A connection that failed at the database level is dropped, not reused.
@@ -61,5 +76,15 @@ impl Pool {
         })
         .await
         .map_err(|e| StoreError::Database(format!("后台任务失败：{e}")))?
+    }
+}
+
+impl Drop for Pool {
+    /// The last holder may be a task of the runtime: closing a PostgreSQL connection blocks.
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if !idle.is_empty() {
+            off_runtime(move || drop(idle));
+        }
     }
 }

@@ -48,9 +48,28 @@ pub struct World {
     _server: Child,
 }
 
-/// The shared world, or None when the browser tests are to be skipped (RENKOU_SKIP_BROWSER=1).
-/// Panics, failing the test, when Chromium or chromedriver is missing.
-pub fn world() -> Option<&'static World> {
+/// Which database the world's server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    /// A schema of its own on the RENKOU_TEST_PG server.
+    Postgres,
+}
+
+/// The shared world, or None when the browser tests are to be skipped (RENKOU_SKIP_BROWSER=1,
+/// or no RENKOU_TEST_PG for the PostgreSQL world). Panics, failing the test, when Chromium or
+/// chromedriver is missing.
+pub fn world(db: Db) -> Option<&'static World> {
+    let pg_url = match db {
+        Db::Sqlite => None,
+        Db::Postgres => match std::env::var("RENKOU_TEST_PG") {
+            Ok(base) => Some(base),
+            Err(_) => {
+                eprintln!("RENKOU_TEST_PG not set; the PostgreSQL browser test is skipped");
+                return None;
+            }
+        },
+    };
     if std::env::var("RENKOU_SKIP_BROWSER").is_ok_and(|v| v == "1") {
         eprintln!("browser test skipped (RENKOU_SKIP_BROWSER=1)");
         return None;
@@ -64,8 +83,26 @@ pub fn world() -> Option<&'static World> {
              RENKOU_SKIP_BROWSER=1 to skip these tests)"
         );
     };
-    static WORLD: OnceLock<World> = OnceLock::new();
-    Some(WORLD.get_or_init(|| World::build(chromium, chromedriver)))
+    static SQLITE: OnceLock<World> = OnceLock::new();
+    static POSTGRES: OnceLock<World> = OnceLock::new();
+    Some(match pg_url {
+        None => SQLITE.get_or_init(|| World::build(None, chromium, chromedriver)),
+        Some(base) => POSTGRES.get_or_init(|| World::build(Some(base), chromium, chromedriver)),
+    })
+}
+
+/// A fresh schema on the PostgreSQL server for this run, and the URL that works in it.
+fn pg_schema(base: &str) -> String {
+    let schema = format!("browser_{}", std::process::id());
+    let mut admin =
+        postgres::Client::connect(base, postgres::NoTls).expect("RENKOU_TEST_PG connects");
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .expect("a fresh schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-csearch_path%3D{schema}")
 }
 
 /// An executable named by an environment variable, or the first of `names` on the PATH.
@@ -82,9 +119,12 @@ fn find_program(var: &str, names: &[&str]) -> Option<PathBuf> {
 }
 
 impl World {
-    fn build(chromium: PathBuf, chromedriver: PathBuf) -> World {
-        let dir = run_dir();
-        let db = dir.join("demo.db");
+    fn build(pg: Option<String>, chromium: PathBuf, chromedriver: PathBuf) -> World {
+        let dir = run_dir(pg.is_some());
+        let db = match &pg {
+            Some(base) => pg_schema(base),
+            None => dir.join("demo.db").display().to_string(),
+        };
         let renkou = |args: &[&str]| {
             let out = Command::new(env!("CARGO_BIN_EXE_renkou"))
                 .arg("--db")
@@ -122,6 +162,8 @@ impl World {
         cmd.arg("--db")
             .arg(&db)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            // Certificates print only with the address the public checks them at.
+            .args(["--public-url", &format!("http://127.0.0.1:{port}")])
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -158,8 +200,12 @@ impl World {
 
 /// A directory for this run under the target directory; those of earlier runs whose process
 /// is gone are removed (a static is never dropped, so a run cannot clean up after itself).
-fn run_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+fn run_dir(postgres: bool) -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(if postgres {
+        "browser-pg"
+    } else {
+        "browser"
+    });
     std::fs::create_dir_all(&root).unwrap();
     for entry in std::fs::read_dir(&root).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -366,7 +412,16 @@ where
     F: FnOnce(Page) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(world) = world() else { return };
+    run_on(Db::Sqlite, name, body)
+}
+
+/// `run` against the world on the given database.
+pub fn run_on<F, Fut>(db: Db, name: &'static str, body: F)
+where
+    F: FnOnce(Page) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(world) = world(db) else { return };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

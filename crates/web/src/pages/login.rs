@@ -50,9 +50,11 @@ pub fn cookie_header(
     HeaderValue::from_str(&c).expect("cookie text is ASCII")
 }
 
-/// Only paths of this site: never send someone elsewhere after a login.
+/// Only paths of this site: never send someone elsewhere after a login. A path is printable
+/// ASCII (browsers percent-encode the rest), so no header can be smuggled into the redirect.
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let printable = next.bytes().all(|b| b.is_ascii_graphic());
+    if printable && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next
     } else {
         "/"

@@ -296,19 +296,31 @@ impl TestApp {
     }
 
     pub fn on(backend: Backend) -> TestApp {
-        let inner = off_runtime(move || {
-            let pool = Pool::open(&backend.url, 4)
-                .unwrap_or_else(|e| panic!("{}: the pool opens: {e}", backend.name));
-            let state = AppState::new(pool);
-            let mut store = Store::open(&backend.url).expect("a second connection opens");
+        TestApp::configured(backend, |_| {})
+    }
+
+    /// An app configured as a deployment is (a public address for the verify page), changed
+    /// by `configure`.
+    pub fn configured(backend: Backend, configure: impl FnOnce(&mut AppState)) -> TestApp {
+        // The pool opens where `renkou serve` opens it: on a thread of the running runtime
+        // (opening a PostgreSQL connection there once panicked the real server).
+        let pool = Pool::open(&backend.url, 4)
+            .unwrap_or_else(|e| panic!("{}: the pool opens: {e}", backend.name));
+        let mut state = AppState::new(pool);
+        state.public_url = Some("http://renkou.test".to_string());
+        configure(&mut state);
+        let url = backend.url.clone();
+        let store = off_runtime(move || {
+            let mut store = Store::open(&url).expect("a second connection opens");
             store.upsert_areas(&tree()).expect("the area tree loads");
-            Inner {
-                router: renkou_web::router(state.clone()),
-                state,
-                store: Mutex::new(store),
-                backend,
-            }
+            store
         });
+        let inner = Inner {
+            router: renkou_web::router(state.clone()),
+            state,
+            store: Mutex::new(store),
+            backend,
+        };
         TestApp {
             inner: Some(inner),
             next_seq: AtomicU16::new(1),
