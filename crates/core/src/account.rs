@@ -100,6 +100,9 @@ pub struct Account {
     pub must_change_password: bool,
     pub locked_until: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// A credential one administrator set, waiting for this role's approval before the
+    /// account can sign in (see `account_admin`).
+    pub awaiting_approval_by: Option<Role>,
 }
 
 impl Account {

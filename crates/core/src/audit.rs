@@ -41,6 +41,8 @@ audit_actions! {
     AccountResetPassword = "account.reset_password",
     AccountRole = "account.role",
     AccountUnlock = "account.unlock",
+    // The second administrator's approval of a credential the first one set.
+    AccountApprove = "account.approve",
     AreaChange = "area.change",
     AuditRead = "audit.read",
     Access = "access",

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod account;
+pub mod account_admin;
 pub mod area;
 pub mod audit;
 pub mod certificate;

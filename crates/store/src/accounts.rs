@@ -45,7 +45,7 @@ pub struct Session {
 }
 
 const ACCOUNT_COLUMNS: &str = "id, username, role, area_code, disabled, must_change_password, \
-    locked_until, created_at, password_hash";
+    locked_until, created_at, awaiting_approval_by, password_hash";
 
 /// Times compared in SQL are written with a fixed width (microseconds, always six digits), so
 /// text order is time order.
@@ -76,8 +76,12 @@ fn account_from(row: &[SqlValue]) -> Result<(Account, String)> {
         must_change_password: row[5].bool(),
         locked_until: ts(&row[6]),
         created_at: ts(&row[7]).ok_or_else(|| bad("创建时间"))?,
+        awaiting_approval_by: match row[8].text() {
+            Some(r) => Some(r.parse().map_err(|_| bad("待批准角色"))?),
+            None => None,
+        },
     };
-    Ok((account, row[8].text().unwrap_or_default()))
+    Ok((account, row[9].text().unwrap_or_default()))
 }
 
 fn account_where(
@@ -110,8 +114,182 @@ impl Tx<'_> {
     }
 }
 
+/// What an administrator does to an existing account on the web, with what it needs.
+#[derive(Debug, Clone)]
+pub enum AccountEdit {
+    Disable,
+    Enable,
+    /// The new password, already hashed.
+    ResetPassword(String),
+    SetRole(Role, AreaCode),
+    Unlock,
+    Approve,
+}
+
+impl AccountEdit {
+    fn change(&self) -> AccountChange {
+        match self {
+            AccountEdit::Disable => AccountChange::Disable,
+            AccountEdit::Enable => AccountChange::Enable,
+            AccountEdit::ResetPassword(_) => AccountChange::ResetPassword,
+            AccountEdit::SetRole(role, _) => AccountChange::SetRole(*role),
+            AccountEdit::Unlock => AccountChange::Unlock,
+            AccountEdit::Approve => AccountChange::Approve,
+        }
+    }
+
+    fn action(&self) -> AuditAction {
+        match self {
+            AccountEdit::Disable => AuditAction::AccountDisable,
+            AccountEdit::Enable => AuditAction::AccountEnable,
+            AccountEdit::ResetPassword(_) => AuditAction::AccountResetPassword,
+            AccountEdit::SetRole(..) => AuditAction::AccountRole,
+            AccountEdit::Unlock => AuditAction::AccountUnlock,
+            AccountEdit::Approve => AuditAction::AccountApprove,
+        }
+    }
+}
+
 impl Store {
+    /// A refusal of core's account rule, audited in a transaction of its own.
+    fn refuse_account_change(
+        &mut self,
+        actor: &Actor,
+        action: AuditAction,
+        id: Option<i64>,
+        reason: &str,
+    ) -> StoreError {
+        let mut entry = actor.entry(action, "account", AuditResult::Denied);
+        if let Some(id) = id {
+            entry = entry.object(id);
+        }
+        match self.audit(entry) {
+            Ok(()) => StoreError::Denied(reason.to_string()),
+            Err(e) => e,
+        }
+    }
+
+    /// A staff account made by an administrator on the web. Core's account rule decides; the
+    /// account then waits for the security administrator's approval.
+    pub fn add_account_as(&mut self, actor: &Actor, new: NewAccount) -> Result<Account> {
+        let target = AccountTarget {
+            id: None,
+            role: new.role,
+            area: new.area.clone(),
+            awaiting_approval_by: None,
+        };
+        let allowed =
+            match account_admin::decide(&actor.scope, &target, AccountChange::Add(new.role)) {
+                Ok(a) => a,
+                Err(why) => {
+                    return Err(self.refuse_account_change(
+                        actor,
+                        AuditAction::AccountAdd,
+                        None,
+                        why,
+                    ));
+                }
+            };
+        let audit = actor
+            .entry(AuditAction::AccountAdd, "account", AuditResult::Ok)
+            .detail(format!("role={} area={}", new.role.key(), new.area));
+        self.insert_account(new, allowed.awaiting_approval_by, audit)
+    }
+
+    /// An administrator's change to an account on the web: decided by core's account rule,
+    /// carried out with its audit row in one transaction, or refused and audited as refused.
+    pub fn change_account(&mut self, actor: &Actor, id: i64, edit: AccountEdit) -> Result<Account> {
+        let action = edit.action();
+        let Some((account, _)) = account_where(self.db.as_mut(), "id", id.into())? else {
+            self.refuse_account_change(actor, action, Some(id), "没有这个账户");
+            return Err(StoreError::NotFound(format!("账户 {id}")));
+        };
+        let mut decided =
+            account_admin::decide(&actor.scope, &AccountTarget::of(&account), edit.change());
+        if let AccountEdit::SetRole(_, area) = &edit
+            && !actor.scope.covers_area(area)
+        {
+            decided = Err("新的区划不在本账户的管辖区域内");
+        }
+        let allowed = match decided {
+            Ok(a) => a,
+            Err(why) => return Err(self.refuse_account_change(actor, action, Some(id), why)),
+        };
+        let mut audit = actor.entry(action, "account", AuditResult::Ok).object(id);
+        let waiting: SqlValue = allowed
+            .awaiting_approval_by
+            .map(|r| r.key().to_string())
+            .into();
+        self.transaction(|tx| {
+            match &edit {
+                AccountEdit::Disable | AccountEdit::Enable => {
+                    let disable = matches!(edit, AccountEdit::Disable);
+                    tx.db.exec(
+                        "UPDATE accounts SET disabled = ?1 WHERE id = ?2",
+                        &[disable.into(), id.into()],
+                    )?;
+                    if disable {
+                        tx.end_sessions_of(id)?;
+                    }
+                }
+                AccountEdit::ResetPassword(hash) => {
+                    tx.db.exec(
+                        "UPDATE accounts SET password_hash = ?1, must_change_password = ?2, \
+                         awaiting_approval_by = ?3 WHERE id = ?4",
+                        &[
+                            hash.as_str().into(),
+                            true.into(),
+                            waiting.clone(),
+                            id.into(),
+                        ],
+                    )?;
+                    tx.end_sessions_of(id)?;
+                }
+                AccountEdit::SetRole(role, area) => {
+                    tx.check_area(area, "area")?;
+                    tx.db.exec(
+                        "UPDATE accounts SET role = ?1, area_code = ?2 WHERE id = ?3",
+                        &[role.key().into(), area.as_str().into(), id.into()],
+                    )?;
+                    tx.end_sessions_of(id)?;
+                    audit = audit
+                        .clone()
+                        .detail(format!("role={} area={area}", role.key()));
+                }
+                AccountEdit::Unlock => {
+                    tx.db.exec(
+                        "UPDATE accounts SET locked_until = NULL WHERE id = ?1",
+                        &[id.into()],
+                    )?;
+                    tx.db.exec(
+                        "DELETE FROM login_failures WHERE account_id = ?1",
+                        &[id.into()],
+                    )?;
+                }
+                AccountEdit::Approve => {
+                    tx.db.exec(
+                        "UPDATE accounts SET awaiting_approval_by = NULL WHERE id = ?1",
+                        &[id.into()],
+                    )?;
+                }
+            }
+            tx.audit(audit.clone())?;
+            Ok(tx.account_where("id", id.into())?.expect("still there").0)
+        })
+    }
+
+    /// An account made at the server's command line (by whoever runs the server): the way
+    /// administrators' own accounts are made, and nothing waits for approval.
     pub fn add_account(&mut self, new: NewAccount, audit: AuditEntry) -> Result<Account> {
+        self.insert_account(new, None, audit)
+    }
+
+    fn insert_account(
+        &mut self,
+        new: NewAccount,
+        awaiting_approval_by: Option<Role>,
+        audit: AuditEntry,
+    ) -> Result<Account> {
         self.transaction(|tx| {
             if tx
                 .account_where("username", new.username.as_str().into())?
@@ -124,8 +302,8 @@ impl Store {
             }
             tx.check_area(&new.area, "area")?;
             let rows = tx.db.query(
-                "INSERT INTO accounts (username, role, area_code, password_hash, must_change_password, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                "INSERT INTO accounts (username, role, area_code, password_hash, must_change_password, \
+                 created_at, awaiting_approval_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
                 &[
                     new.username.as_str().into(),
                     new.role.key().into(),
@@ -133,6 +311,7 @@ impl Store {
                     new.password_hash.clone().into(),
                     new.must_change_password.into(),
                     crate::now().to_string().into(),
+                    awaiting_approval_by.map(|r| r.key().to_string()).into(),
                 ],
             )?;
             let id = rows[0][0].int().unwrap_or_default();
@@ -330,7 +509,10 @@ impl Store {
         };
         let last_seen = ts(&row[2]).unwrap_or(Timestamp::UNIX_EPOCH);
         let (account, _) = account_from(&row[3..])?;
-        if now - SESSION_IDLE > last_seen || account.disabled {
+        if now - SESSION_IDLE > last_seen
+            || account.disabled
+            || account.awaiting_approval_by.is_some()
+        {
             self.db.exec(
                 "DELETE FROM sessions WHERE token_hash = ?1",
                 &[token_hash.into()],

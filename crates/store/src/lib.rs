@@ -11,7 +11,7 @@ mod row;
 mod scoped;
 mod sqlite;
 
-pub use accounts::{NewAccount, Session, SessionKind};
+pub use accounts::{AccountEdit, NewAccount, Session, SessionKind};
 pub use audit::{AuditCheck, AuditFilter};
 pub use certificates::{
     CertificateListItem, CertificateStep, CertificateView, IssuedRecord, MAX_COPIES, StepInput,

@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "certificates",
         include_str!("../migrations/postgres/0003_certificates.sql"),
     ),
+    (
+        4,
+        "account_approval",
+        include_str!("../migrations/postgres/0004_account_approval.sql"),
+    ),
 ];
 
 /// Any number will do, as long as it is the same for every renkou process on the database.

@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "certificates",
         include_str!("../migrations/sqlite/0003_certificates.sql"),
     ),
+    (
+        4,
+        "account_approval",
+        include_str!("../migrations/sqlite/0004_account_approval.sql"),
+    ),
 ];
 
 pub(crate) struct SqliteDb {

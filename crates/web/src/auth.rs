@@ -243,6 +243,12 @@ pub async fn login(
             None => AppError::Unauthenticated,
         });
     }
+    // A credential one administrator handed out opens nothing until a second has approved it.
+    if let Some(approver) = account.awaiting_approval_by {
+        let entry = audit_failure(Some(&account), "awaiting_approval");
+        state.pool.run(move |s| s.audit(entry)).await?;
+        return Err(AppError::AwaitingApproval(approver));
+    }
     let token = random_token();
     let csrf = random_token();
     let entry = AuditEntry::new(AuditAction::Login, "session", AuditResult::Ok)

@@ -31,6 +31,12 @@ pub enum AppError {
     Locked(Timestamp),
     #[error("password change required")]
     PasswordChangeRequired,
+    /// The account's password was set by an administrator and waits for another's approval.
+    #[error("awaiting approval by {0}")]
+    AwaitingApproval(renkou_core::Role),
+    /// Printing needs the public address of the verify page (`--public-url`).
+    #[error("public url not set")]
+    PublicUrlMissing,
     #[error("{0}")]
     Internal(String),
 }
@@ -60,7 +66,8 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Invalid(_) | AppError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Throttled => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Locked(_) => StatusCode::FORBIDDEN,
+            AppError::Locked(_) | AppError::AwaitingApproval(_) => StatusCode::FORBIDDEN,
+            AppError::PublicUrlMissing => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +84,8 @@ impl AppError {
             AppError::Throttled => "too_many_attempts",
             AppError::Locked(_) => "account_locked",
             AppError::PasswordChangeRequired => "password_change_required",
+            AppError::AwaitingApproval(_) => "account_awaiting_approval",
+            AppError::PublicUrlMissing => "public_url_not_set",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -85,6 +94,10 @@ impl AppError {
     pub fn message(&self, t: T) -> String {
         match self {
             AppError::Locked(until) => t.f("error.account_locked", &[&local_time(*until)]),
+            AppError::AwaitingApproval(role) => t.f(
+                "error.account_awaiting_approval",
+                &[&t.s(&format!("role.{}", role.key()))],
+            ),
             AppError::BadRequest(m) => m.clone(),
             AppError::Invalid(errors) if errors.len() == 1 => errors[0].message.clone(),
             other => t.s(&format!("error.{}", other.code())).to_string(),

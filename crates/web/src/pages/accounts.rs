@@ -1,6 +1,8 @@
-//! Accounts, for the two administrators who manage them: the system administrator adds staff
-//! accounts, disables them and resets passwords; the security administrator gives roles and
-//! unlocks. Neither sees anyone's personal data, and every change is audited.
+//! Accounts, for the administrators: the system administrator adds staff accounts, disables
+//! them and resets passwords; the security administrator approves what the system
+//! administrator handed out, gives roles and unlocks; an administrator's reset password is
+//! approved by the third (core's `account_admin`). None sees anyone's personal data. The page
+//! only translates: the store's door decides by core's rule and audits allowed or refused.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,9 +11,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use renkou_core::account::{Account, Username};
-use renkou_core::audit::{AuditAction, AuditResult};
 use renkou_core::{Action, AreaCode, Role};
-use renkou_store::NewAccount;
+use renkou_store::{AccountEdit, NewAccount};
 use serde::Deserialize;
 
 use super::{Chrome, OrPage, PageError, PageResult, render};
@@ -34,6 +35,34 @@ struct Shown {
     a: Account,
     role: &'static str,
     locked_until: Option<String>,
+    /// "等待安全管理员批准"
+    awaiting: Option<String>,
+    /// What the caller may do to this account, by core's rule: only that is offered.
+    can: Vec<&'static str>,
+}
+
+impl Shown {
+    fn can(&self, what: &str) -> bool {
+        self.can.contains(&what)
+    }
+}
+
+/// The changes core's account rule allows the caller on this account, by their form's name.
+fn offered(caller: &Caller, a: &Account) -> Vec<&'static str> {
+    use renkou_core::account_admin::{AccountChange, AccountTarget, decide};
+    let target = AccountTarget::of(a);
+    [
+        (AccountChange::Disable, "disable"),
+        (AccountChange::Enable, "enable"),
+        (AccountChange::ResetPassword, "reset-password"),
+        (AccountChange::SetRole(Role::Centre), "role"),
+        (AccountChange::Unlock, "unlock"),
+        (AccountChange::Approve, "approve"),
+    ]
+    .into_iter()
+    .filter(|(c, _)| decide(caller.scope(), &target, *c).is_ok())
+    .map(|(_, name)| name)
+    .collect()
 }
 
 #[derive(Template)]
@@ -44,7 +73,6 @@ struct AccountsPage {
     staff_roles: Vec<RoleChoice>,
     all_roles: Vec<RoleChoice>,
     can_manage: bool,
-    can_secure: bool,
     message: Option<String>,
     error: Option<String>,
 }
@@ -70,6 +98,10 @@ async fn page(
             .map(|a| Shown {
                 role: t.s(&format!("role.{}", a.role.key())),
                 locked_until: a.locked_until.filter(|u| *u > now).map(local_time),
+                awaiting: a
+                    .awaiting_approval_by
+                    .map(|r| t.f("accounts.awaiting", &[&t.s(&format!("role.{}", r.key()))])),
+                can: offered(caller, &a),
                 a,
             })
             .collect(),
@@ -78,9 +110,12 @@ async fn page(
             .filter(|r| !r.is_administrator())
             .map(choice)
             .collect(),
-        all_roles: Role::ALL.iter().map(choice).collect(),
+        all_roles: Role::ALL
+            .iter()
+            .filter(|r| !r.is_administrator())
+            .map(choice)
+            .collect(),
         can_manage: caller.allows(Action::ManageAccounts),
-        can_secure: caller.allows(Action::ManageSecurity),
         message,
         error,
     });
@@ -90,12 +125,14 @@ async fn page(
     Ok(res)
 }
 
+/// Every administrator sees the accounts (no personal data in them); what each may do to
+/// them is core's rule, applied by the store.
 async fn require_admin(state: &AppState, caller: &Caller) -> Result<(), PageError> {
-    if caller.allows(Action::ManageAccounts) {
+    if caller.account.role.is_administrator() {
         return Ok(());
     }
     caller
-        .require(state, Action::ManageSecurity, "accounts")
+        .require(state, Action::ManageAccounts, "accounts")
         .await
         .or_page(caller.t())
 }
@@ -117,6 +154,42 @@ struct AddForm {
     area: String,
 }
 
+/// The page again with what the store said: a refusal of the account rule or a field's error
+/// is the administrator's to read; anything else is an error page.
+async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    result: renkou_store::Result<()>,
+    message: String,
+) -> PageResult {
+    let t = caller.t();
+    // Whatever changed, sessions are checked against the database again.
+    state.sessions.clear();
+    let refusal = match result {
+        Ok(()) => return page(state, caller, Some(message), None).await,
+        Err(renkou_store::StoreError::Denied(why)) => why,
+        Err(e) => match AppError::from(e) {
+            AppError::Invalid(errors) => errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
+            other => return Err(PageError(t, other)),
+        },
+    };
+    let mut res = page(state, caller, None, Some(refusal)).await?;
+    *res.status_mut() = StatusCode::FORBIDDEN;
+    Ok(res)
+}
+
+async fn hashed(t: crate::i18n::T, password: &str) -> Result<String, PageError> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+        .or_page(t)
+}
+
 async fn add(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,20 +197,12 @@ async fn add(
 ) -> PageResult {
     let t = caller.t();
     caller.check_csrf(&form.csrf).or_page(t)?;
-    caller
-        .require(&state, Action::ManageAccounts, "accounts")
-        .await
-        .or_page(t)?;
     let parsed = (|| -> Result<(Username, Role, AreaCode), String> {
         let username = Username::parse(&form.username).map_err(|e| e.to_string())?;
         let role: Role = form
             .role
             .parse()
             .map_err(|e: renkou_core::access::UnknownRole| e.to_string())?;
-        // Administrator roles are the security administrator's to give.
-        if role.is_administrator() {
-            return Err(t.s("accounts.admin_roles_by_security").to_string());
-        }
         let area = AreaCode::parse(&form.area).map_err(|e| e.to_string())?;
         Ok((username, role, area))
     })();
@@ -146,41 +211,20 @@ async fn add(
         Err(e) => return page(&state, &caller, None, Some(e)).await,
     };
     let password = generated_password();
-    let hash = {
-        let pw = password.clone();
-        tokio::task::spawn_blocking(move || hash_password(&pw))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))
-            .or_page(t)?
-    };
-    let entry = caller
-        .actor
-        .entry(AuditAction::AccountAdd, "account", AuditResult::Ok)
-        .detail(format!("role={} area={}", role.key(), area));
     let new = NewAccount {
         username: username.clone(),
         role,
         area,
-        password_hash: hash,
+        password_hash: hashed(t, &password).await?,
         must_change_password: true,
     };
-    match state.pool.run(move |s| s.add_account(new, entry)).await {
-        Ok(_) => {
-            let message = t.f("accounts.added", &[&username, &password]);
-            page(&state, &caller, Some(message), None).await
-        }
-        Err(e) => match AppError::from(e) {
-            AppError::Invalid(errors) => {
-                let msg = errors
-                    .iter()
-                    .map(|e| e.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("；");
-                page(&state, &caller, None, Some(msg)).await
-            }
-            other => Err(PageError(t, other)),
-        },
-    }
+    let actor = caller.actor.clone();
+    let result = state
+        .pool
+        .run(move |s| s.add_account_as(&actor, new).map(drop))
+        .await;
+    let message = t.f("accounts.added", &[&username, &password]);
+    answer(&state, &caller, result, message).await
 }
 
 #[derive(Deserialize)]
@@ -199,91 +243,33 @@ async fn change(
 ) -> Result<Response, PageError> {
     let t = caller.t();
     caller.check_csrf(&form.csrf).or_page(t)?;
-    let needs = match what.as_str() {
-        "disable" | "enable" | "reset-password" => Action::ManageAccounts,
-        "role" | "unlock" => Action::ManageSecurity,
-        _ => return Err(PageError(t, AppError::NotFound)),
-    };
-    caller.require(&state, needs, "account").await.or_page(t)?;
-    if id == caller.account.id && what != "unlock" {
-        return page(
-            &state,
-            &caller,
-            None,
-            Some(t.s("accounts.not_yourself").to_string()),
-        )
-        .await;
-    }
     let mut message = t.s("accounts.changed").to_string();
-    let actor = caller.actor.clone();
-    let result = match what.as_str() {
-        "disable" | "enable" => {
-            let disable = what == "disable";
-            let action = if disable {
-                AuditAction::AccountDisable
-            } else {
-                AuditAction::AccountEnable
-            };
-            let entry = actor.entry(action, "account", AuditResult::Ok);
-            state
-                .pool
-                .run(move |s| s.set_disabled(id, disable, entry))
-                .await
-        }
+    let edit = match what.as_str() {
+        "disable" => AccountEdit::Disable,
+        "enable" => AccountEdit::Enable,
+        "unlock" => AccountEdit::Unlock,
+        "approve" => AccountEdit::Approve,
         "reset-password" => {
             let password = generated_password();
-            let pw = password.clone();
-            let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))
-                .or_page(t)?;
-            let entry = actor.entry(
-                AuditAction::AccountResetPassword,
-                "account",
-                AuditResult::Ok,
-            );
             message = t.f("accounts.reset", &[&password]);
-            state
-                .pool
-                .run(move |s| s.set_password(id, &hash, true, entry))
-                .await
+            AccountEdit::ResetPassword(hashed(t, &password).await?)
         }
-        "unlock" => {
-            let entry = actor.entry(AuditAction::AccountUnlock, "account", AuditResult::Ok);
-            state.pool.run(move |s| s.unlock(id, entry)).await
-        }
-        _ => {
+        "role" => {
             let role: Role = match form.role.as_deref().unwrap_or("").parse() {
                 Ok(r) => r,
                 Err(e) => return page(&state, &caller, None, Some(format!("{e}"))).await,
             };
-            let area = match AreaCode::parse(form.area.as_deref().unwrap_or("")) {
-                Ok(a) => a,
+            match AreaCode::parse(form.area.as_deref().unwrap_or("")) {
+                Ok(area) => AccountEdit::SetRole(role, area),
                 Err(e) => return page(&state, &caller, None, Some(e.to_string())).await,
-            };
-            let entry = actor
-                .entry(AuditAction::AccountRole, "account", AuditResult::Ok)
-                .detail(format!("role={} area={}", role.key(), area));
-            state
-                .pool
-                .run(move |s| s.set_role(id, role, &area, entry))
-                .await
-        }
-    };
-    // Whatever changed, sessions are checked against the database again.
-    state.sessions.clear();
-    match result {
-        Ok(()) => page(&state, &caller, Some(message), None).await,
-        Err(e) => match AppError::from(e) {
-            AppError::Invalid(errors) => {
-                let msg = errors
-                    .iter()
-                    .map(|e| e.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("；");
-                page(&state, &caller, None, Some(msg)).await
             }
-            other => Err(PageError(t, other)),
-        },
-    }
+        }
+        _ => return Err(PageError(t, AppError::NotFound)),
+    };
+    let actor = caller.actor.clone();
+    let result = state
+        .pool
+        .run(move |s| s.change_account(&actor, id, edit).map(drop))
+        .await;
+    answer(&state, &caller, result, message).await
 }
