@@ -3,8 +3,9 @@
 
 use jiff::Timestamp;
 use renkou_core::account::{Account, FAILURE_WINDOW, SESSION_IDLE, Username, lock_after_failure};
-use renkou_core::audit::AuditEntry;
-use renkou_core::{AreaCode, Role};
+use renkou_core::account_admin::{self, AccountChange, AccountTarget};
+use renkou_core::audit::{AuditAction, AuditEntry, AuditResult};
+use renkou_core::{Actor, AreaCode, Role};
 
 use crate::db::{Db, SqlValue};
 use crate::{Result, Store, StoreError, Tx};
@@ -415,8 +416,9 @@ impl Store {
         })
     }
 
-    /// Counts a failed login and locks the account on the fifth within the window. Returns the
-    /// end of the lock when this failure caused one. The audit row goes in the same transaction.
+    /// Counts a failed login (or a wrong current password) and locks the account on the fifth
+    /// within the window; a locked account's sessions end. Returns the end of the lock when
+    /// this failure caused one. The audit row goes in the same transaction.
     pub fn login_failed(
         &mut self,
         account_id: i64,
@@ -444,6 +446,7 @@ impl Store {
                     "DELETE FROM login_failures WHERE account_id = ?1",
                     &[account_id.into()],
                 )?;
+                tx.end_sessions_of(account_id)?;
             }
             let audit = match lock {
                 Some(until) => audit.detail(format!("locked_until={until}")),

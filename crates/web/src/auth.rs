@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
-use renkou_core::account::Account;
+use renkou_core::account::{self, Account};
 use renkou_core::audit::{AuditAction, AuditEntry, AuditResult};
 use renkou_core::{Action, Actor, Scope};
 use renkou_store::{Session, SessionKind};
@@ -102,7 +102,9 @@ impl Throttle {
         }
     }
 
-    /// Counts an attempt; false when either limit is already reached.
+    /// Counts an attempt; false when either limit is already reached. The source is counted
+    /// first, and an attempt its source may not make is not counted against the username (or
+    /// the shared key): one noisy address cannot spend a budget that others share.
     pub fn allow(&self, source: &str, username: &str) -> bool {
         let now = Instant::now();
         let mut counts = self.counts.lock().expect("throttle lock");
@@ -117,9 +119,8 @@ impl Throttle {
             entry.1 += 1;
             entry.1 <= limit
         };
-        let by_source = bump(format!("s:{source}"), self.per_source);
-        let by_user = bump(format!("u:{username}"), self.per_username);
-        by_source && by_user
+        bump(format!("s:{source}"), self.per_source)
+            && bump(format!("u:{username}"), self.per_username)
     }
 }
 
@@ -161,6 +162,47 @@ impl SessionCache {
     /// After an account changes: every cached session is checked again.
     pub fn clear(&self) {
         self.entries.lock().expect("session cache lock").clear();
+    }
+}
+
+/// Usernames no account has are locked like real ones, so that an attempt's answer (wrong
+/// password, or locked) never tells which names are real. Kept in memory: a name nobody has
+/// has no row to keep them in.
+#[derive(Default)]
+pub struct UnknownNames {
+    entries: Mutex<HashMap<String, NameFailures>>,
+}
+
+#[derive(Default)]
+struct NameFailures {
+    at: Vec<Timestamp>,
+    locked_until: Option<Timestamp>,
+}
+
+impl UnknownNames {
+    fn locked_until(&self, name: &str, now: Timestamp) -> Option<Timestamp> {
+        let entries = self.entries.lock().expect("unknown names lock");
+        entries.get(name)?.locked_until.filter(|u| *u > now)
+    }
+
+    /// Counts a failure as `Store::login_failed` does; the end of the lock it caused, if any.
+    fn failed(&self, name: &str, now: Timestamp) -> Option<Timestamp> {
+        let mut entries = self.entries.lock().expect("unknown names lock");
+        if entries.len() > 100_000 {
+            entries.retain(|_, f| {
+                f.locked_until.is_some_and(|u| u > now)
+                    || f.at.iter().any(|t| *t > now - account::FAILURE_WINDOW)
+            });
+        }
+        let f = entries.entry(name.to_string()).or_default();
+        f.at.retain(|t| *t > now - account::FAILURE_WINDOW);
+        f.at.push(now);
+        let lock = account::lock_after_failure(f.at.len() as u32, now);
+        if lock.is_some() {
+            f.at.clear();
+            f.locked_until = lock;
+        }
+        lock
     }
 }
 
@@ -219,7 +261,11 @@ pub async fn login(
         // The typed name is not kept: it may be a password typed in the wrong box.
         let entry = audit_failure(None, "unknown_user");
         state.pool.run(move |s| s.audit(entry)).await?;
-        return Err(AppError::Unauthenticated);
+        let names = &state.unknown_names;
+        let lock = names
+            .locked_until(&username, now)
+            .or_else(|| names.failed(&username, now));
+        return Err(lock.map_or(AppError::Unauthenticated, AppError::Locked));
     };
     if account.disabled {
         let entry = audit_failure(Some(&account), "disabled");

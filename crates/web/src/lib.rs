@@ -47,11 +47,13 @@ pub struct AppState {
     pub summaries: Arc<pages::home::SummaryCache>,
     /// The certificate printer, set up on first use.
     pub printer: Arc<printing::PrinterSlot>,
-    /// The address printed on certificates for the verify page (`--public-url`); without it,
-    /// the address the request came to.
+    /// The address printed on certificates for the verify page (`--public-url`); without it
+    /// nothing is printed (a request's Host header is the client's to forge).
     pub public_url: Option<String>,
     /// The public verify page: per source, and for everyone together.
     pub verify_throttle: Arc<auth::Throttle>,
+    /// Usernames no account has, locked like real ones.
+    pub unknown_names: Arc<auth::UnknownNames>,
 }
 
 impl AppState {
@@ -82,7 +84,10 @@ impl AppState {
             summaries: Arc::new(pages::home::SummaryCache::default()),
             printer: Arc::new(printing::PrinterSlot::default()),
             public_url: None,
-            verify_throttle: Arc::new(auth::Throttle::new(Duration::from_secs(60), 20, 600)),
+            // 20 checks a minute from one address; 3,000 for everyone together, which only
+            // some 150 addresses at their own limit could use up.
+            verify_throttle: Arc::new(auth::Throttle::new(Duration::from_secs(60), 20, 3_000)),
+            unknown_names: Arc::new(auth::UnknownNames::default()),
         }
     }
 }

@@ -12,7 +12,7 @@ use renkou_core::audit::{AuditAction, AuditResult};
 use renkou_store::SessionKind;
 use serde::Deserialize;
 
-use super::{Chrome, OrPage, PageResult, render};
+use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::{
     Caller, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Source, constant_time_eq,
@@ -41,7 +41,7 @@ pub fn cookie_header(
     if http_only {
         c.push_str("; HttpOnly");
     }
-    if state.secure_cookies {
+    if state.cookies_secure() {
         c.push_str("; Secure");
     }
     if let Some(age) = max_age {
@@ -289,9 +289,21 @@ async fn password_submit(
     if let Err(e) = check_password(&form.new, caller.account.username.as_str()) {
         return again(e.to_string());
     }
-    // The current password is checked against the stored hash before anything changes; both
-    // hashes wait for a hashing slot like a login does.
+    // The current password is a password guess like a login: throttled before any hashing,
+    // and a wrong one counts towards the lockout (which ends this session too) and is audited.
     let username = caller.account.username.to_string();
+    let failure = |reason: &str| {
+        caller
+            .actor
+            .entry(AuditAction::PasswordChange, "account", AuditResult::Failed)
+            .object(caller.account.id)
+            .detail(reason)
+    };
+    if !state.throttle.allow(&caller.actor.source, &username) {
+        let entry = failure("throttled");
+        state.pool.run(move |s| s.audit(entry)).await.or_page(t)?;
+        return Err(PageError(t, AppError::Throttled));
+    }
     let stored = state
         .pool
         .run(move |s| s.account_for_login(&username))
@@ -301,13 +313,32 @@ async fn password_submit(
     let (current, new) = (form.current.clone(), form.new.clone());
     let (current_ok, new_hash) = tokio::task::spawn_blocking(move || {
         let ok = stored.is_some_and(|(_, hash)| verify_password(&hash, &current));
-        (ok, ok.then(|| hash_password(&new)))
+        // A new password equal to the current one is refused below: no need to hash it.
+        let changed = ok && current != new;
+        (ok, changed.then(|| hash_password(&new)))
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))
     .or_page(t)?;
-    let (true, Some(new_hash)) = (current_ok, new_hash) else {
+    if !current_ok {
+        let (id, now, entry) = (
+            caller.account.id,
+            state.clock.now(),
+            failure("wrong_password"),
+        );
+        let locked = state
+            .pool
+            .run(move |s| s.login_failed(id, now, entry))
+            .await
+            .or_page(t)?;
+        if let Some(until) = locked {
+            state.sessions.clear();
+            return Err(PageError(t, AppError::Locked(until)));
+        }
         return again(t.s("password.wrong_current").to_string());
+    }
+    let Some(new_hash) = new_hash else {
+        return again(t.s("password.same_as_current").to_string());
     };
     let entry = caller
         .actor
