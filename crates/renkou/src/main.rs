@@ -75,9 +75,9 @@ enum Command {
         #[arg(long)]
         secure_cookies: bool,
         /// The address the public reaches this server at (https://renkou.example.gov.cn),
-        /// printed on certificates for their verify page. Without it, the address of the
-        /// request that printed them.
-        #[arg(long)]
+        /// printed on certificates for their verify page. Certificates are not printed until
+        /// it is set; an https address also makes cookies Secure.
+        #[arg(long, value_parser = public_url)]
         public_url: Option<String>,
     },
     /// Staff accounts.
@@ -445,10 +445,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("  试试：renkou --db {url} serve");
                 return Ok(ExitCode::SUCCESS);
             }
-            web::serve(&url, bind, false, None, &accounts)?;
+            // The demo is its own public: its papers point at the address it serves on.
+            web::serve(&url, bind, false, Some(format!("http://{bind}")), &accounts)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `--public-url`: an http or https address with a host, without a trailing slash.
+fn public_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("应以 https:// 或 http:// 开头，例如 https://renkou.example.gov.cn")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("应是一个完整的网址，例如 https://renkou.example.gov.cn".into());
+    }
+    Ok(s.trim_end_matches('/').to_string())
 }
 
 /// An audit row for work done at the command line: no account, the operating-system user.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::{Caller, today};
 use crate::error::{ApiError, ApiJson, ApiQuery, AppError};
-use crate::pages::certificates::{application_from_fields, verify_base};
+use crate::pages::certificates::application_from_fields;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -355,11 +355,9 @@ pub async fn print_certificate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<PrintRequest>,
 ) -> ApiResult<Response> {
-    let base = verify_base(&state, &headers);
     let copies = body.copies.unwrap_or(1);
-    let (serial, pdf) = crate::printing::print(&state, &caller.actor, id, copies, &base).await?;
+    let (serial, pdf) = crate::printing::print(&state, &caller.actor, id, copies).await?;
     Ok(crate::printing::pdf_response(&serial, pdf))
 }

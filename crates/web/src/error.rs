@@ -116,7 +116,7 @@ pub fn local_time(t: Timestamp) -> String {
 pub struct ApiErrorBody {
     /// Stable snake_case code: unauthenticated, forbidden, not_found, invalid_input, bad_request,
     /// csrf_token_invalid, too_many_attempts, account_locked, password_change_required,
-    /// internal_error.
+    /// account_awaiting_approval, public_url_not_set, internal_error.
     pub code: String,
     pub message: String,
     /// For invalid_input: one entry per field, by the field's key.

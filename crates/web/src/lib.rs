@@ -70,6 +70,39 @@ impl AppState {
         Ok(pending.record?)
     }
 
+    /// Whether cookies carry Secure: asked for, or implied by an https public address.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// A list searched by a whole ID number tells whether that person is on the register: a
+    /// lookup, audited like a view (found or not, by internal id only).
+    pub async fn audit_lookup(
+        &self,
+        actor: &renkou_core::Actor,
+        search: Option<&renkou_store::PersonSearch>,
+        found: &[renkou_core::Person],
+    ) -> Result<(), error::AppError> {
+        if !matches!(search, Some(renkou_store::PersonSearch::IdNumber(_))) {
+            return Ok(());
+        }
+        let mut entry = actor
+            .entry(
+                renkou_core::audit::AuditAction::PersonLookup,
+                "person",
+                renkou_core::audit::AuditResult::Ok,
+            )
+            .detail(format!("found={}", found.len()));
+        if let Some(p) = found.first() {
+            entry = entry.object(p.id.0);
+        }
+        self.audit.write(entry).await
+    }
+
     pub fn new(pool: Arc<Pool>) -> AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {

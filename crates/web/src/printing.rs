@@ -149,7 +149,6 @@ pub async fn print(
     actor: &Actor,
     id: i64,
     copies: u32,
-    verify_base: &str,
 ) -> Result<(String, Vec<u8>), AppError> {
     if !(1..=MAX_COPIES).contains(&copies) {
         return Err(AppError::Invalid(vec![FieldError::new(
@@ -169,6 +168,14 @@ pub async fn print(
         state.pool.run(move |s| s.audit(entry)).await?;
         return Err(AppError::Forbidden);
     }
+    // The address on the paper is only ever the configured one: a request's Host header is
+    // the client's to forge.
+    let verify_base = state
+        .public_url
+        .as_deref()
+        .ok_or(AppError::PublicUrlMissing)?
+        .trim_end_matches('/')
+        .to_string();
     let day = today(state.clock.now());
     let a = actor.clone();
     let (view, issuer) = state
@@ -190,7 +197,7 @@ pub async fn print(
             "只有有效的已发证件可以打印",
         )]));
     }
-    let paper = paper_of(&view, issuer, verify_base);
+    let paper = paper_of(&view, issuer, &verify_base);
     let slot = state.printer.clone();
     let rendered = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
         let printer = slot.get()?;

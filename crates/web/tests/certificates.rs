@@ -1457,10 +1457,11 @@ async fn a_reissued_card_voids_the_old_paper() {
     assert!(res.body.contains(new["serial"].as_str().unwrap()));
 }
 
-/// The paper tells its reader to check it at "http://HOST/verify/" with the code beside it:
-/// that address opens the form where the code is typed in.
+/// The paper tells its reader to check it at the configured public address (`--public-url`)
+/// with the code beside it: that address opens the form where the code is typed in. A forged
+/// Host header never reaches the paper.
 #[tokio::test]
-async fn the_address_printed_on_the_paper_opens_the_verify_page() {
+async fn the_address_printed_on_the_paper_is_the_configured_one_and_opens_the_verify_page() {
     let app = TestApp::new();
     let officer = actor(&app.add_account("officer.k1", Role::CommitteeOfficer, K1));
     let station = actor(&app.add_account("station", Role::Station, D1));
@@ -1473,20 +1474,26 @@ async fn the_address_printed_on_the_paper_opens_the_verify_page() {
         .send_bytes(
             post(&print_path(id))
                 .bearer(&token)
-                .header("host", "renkou.example")
+                .header("host", "evil.example")
                 .json(&json!({"copies": 1})),
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{res}");
     let text = pdf_text(&pdf);
+    assert!(!text.contains("evil.example"), "{text}");
+    let base = app
+        .state()
+        .public_url
+        .clone()
+        .expect("the tests configure one");
     let at = text
-        .find("http://renkou.example")
-        .unwrap_or_else(|| panic!("the paper names this server's address: {text}"));
+        .find(&base)
+        .unwrap_or_else(|| panic!("the paper names the public address {base}: {text}"));
     let url: String = text[at..]
         .chars()
         .take_while(|c| !c.is_whitespace() && *c != '，')
         .collect();
-    let path = &url["http://renkou.example".len()..];
+    let path = &url[base.len()..];
     let page = app.send_from("192.0.2.9", get(path)).await;
     let page = if page.status.is_redirection() {
         app.send_from("192.0.2.9", get(page.location())).await
@@ -1499,6 +1506,38 @@ async fn the_address_printed_on_the_paper_opens_the_verify_page() {
         "the paper says to visit {url} (with the code {code}): {page}"
     );
     assert!(page.body.contains("id=\"code\""), "{page}");
+}
+
+/// Without `--public-url` nothing is printed: the station is told how to set it, and no print
+/// is recorded.
+#[tokio::test]
+async fn printing_waits_for_the_public_address_to_be_configured() {
+    let app = TestApp::configured(Backend::sqlite(), |state| state.public_url = None);
+    let officer = actor(&app.add_account("officer.k1", Role::CommitteeOfficer, K1));
+    let station = actor(&app.add_account("station", Role::Station, D1));
+    let her = app.add(app.woman("朱琳", G1));
+    let id = setup_apply(&app, &officer, &her, RH);
+    setup_step(&app, &station, id, Step::Issue, StepInput::default());
+    let token = app.token("station").await;
+    let res = app
+        .send(
+            post(&print_path(id))
+                .bearer(&token)
+                .header("host", "evil.example")
+                .json(&json!({"copies": 1})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{res}");
+    assert_eq!(res.json()["code"], "public_url_not_set", "{res}");
+    assert!(
+        res.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("--public-url"),
+        "{res}"
+    );
+    let res = app.send(get(&doc_path(id)).bearer(&token)).await;
+    assert_eq!(res.json()["state"], "issued", "not printed: {res}");
 }
 
 #[tokio::test]

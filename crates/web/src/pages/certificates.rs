@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -715,28 +715,10 @@ async fn reshow(
 // ---------------------------------------------------------------------------------------------
 // Printing
 
-/// The verify address printed on the paper: this server's own, as the request reached it.
-pub fn verify_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(base) = &state.public_url {
-        return base.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if state.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
-}
-
 async fn print(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    headers: HeaderMap,
     Form(values): Form<BTreeMap<String, String>>,
 ) -> Result<Response, PageError> {
     let t = caller.t();
@@ -748,8 +730,7 @@ async fn print(
         .map(|c| c.trim().parse::<u32>())
         .unwrap_or(Ok(1))
         .unwrap_or(0);
-    let base = verify_base(&state, &headers);
-    match crate::printing::print(&state, &caller.actor, id, copies, &base).await {
+    match crate::printing::print(&state, &caller.actor, id, copies).await {
         Ok((serial, pdf)) => Ok(crate::printing::pdf_response(&serial, pdf)),
         Err(AppError::Invalid(errors)) => {
             let message = messages(&errors);
