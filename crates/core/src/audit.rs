@@ -30,6 +30,8 @@ audit_actions! {
     PasswordChange = "password.change",
     TokenIssue = "token.issue",
     PersonView = "person.view",
+    // A search by a whole ID number: it tells whether someone is on the register.
+    PersonLookup = "person.lookup",
     PersonAdd = "person.add",
     PersonUpdate = "person.update",
     EventRecord = "event.record",

@@ -263,6 +263,7 @@ async fn list_persons(
     let today = today(state.clock.now());
     let filter = q.filter(today).map_err(|e| AppError::Invalid(vec![e]))?;
     let (limit, after, actor) = (q.limit(), q.after.map(PersonId), caller.actor.clone());
+    let search = filter.search.clone();
     let (people, count) = state
         .pool
         .run(move |s| {
@@ -274,6 +275,9 @@ async fn list_persons(
             };
             Ok((people, count))
         })
+        .await?;
+    state
+        .audit_lookup(&caller.actor, search.as_ref(), &people)
         .await?;
     let more = people.len() > limit as usize;
     let items: Vec<PersonSummary> = people

@@ -226,7 +226,7 @@ pub struct PersonSummary {
     /// 110105********0123
     pub id_number_masked: Option<String>,
     pub sex: String,
-    pub birth_date: String,
+    /// Whole years. Never the birth date: with it, a masked ID number is whole again.
     pub age: i32,
     pub marital_status: String,
     pub population_type: String,
@@ -244,7 +244,6 @@ impl PersonSummary {
             name: d.name.as_str().to_string(),
             id_number_masked: d.id_number.as_ref().map(|i| i.masked()),
             sex: d.sex.code().to_string(),
-            birth_date: d.birth_date.to_string(),
             age: d.age_on(today),
             marital_status: d.marital_status.code().to_string(),
             population_type: d.population_type.code().to_string(),

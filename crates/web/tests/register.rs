@@ -319,6 +319,66 @@ async fn a_whole_id_number_finds_that_person_and_lists_show_it_masked() {
             )
             .await;
         assert_eq!(res.json()["count"], 0, "{res}");
+        // Both searches by a whole number are lookups in the trail: who was found, or nobody.
+        let lookups = app.audit(AuditFilter {
+            action: Some("person.lookup".into()),
+            ..Default::default()
+        });
+        let found: Vec<(Option<String>, Option<String>)> = lookups
+            .iter()
+            .map(|r| (r.object_id.clone(), r.detail.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (None, Some("found=0".to_string())),
+                (Some(her.id().to_string()), Some("found=1".to_string())),
+            ],
+            "newest first: {lookups:#?}"
+        );
+    }
+}
+
+/// Everything a list item carries, tried against the mask: the birth date is not there, and
+/// the age, sex and area leave many numbers possible for every person, so none is rebuilt.
+#[tokio::test]
+async fn no_id_number_can_be_rebuilt_from_a_list() {
+    let app = TestApp::new();
+    let t = town(&app);
+    app.add_account("bureau", Role::Bureau, D1);
+    let token = app.token("bureau").await;
+    let res = app
+        .send(get("/api/v1/persons?limit=200").bearer(&token))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{res}");
+    let items = res.json()["items"].as_array().unwrap().clone();
+    assert!(items.len() >= t.mine().len(), "{res}");
+    let today = today();
+    for item in &items {
+        assert!(item.get("birth_date").is_none(), "{item}");
+        let masked = item["id_number_masked"].as_str().unwrap();
+        let age = item["age"].as_i64().unwrap();
+        // Every birth date that gives this age today, completed with the visible digits.
+        let mut candidates = Vec::new();
+        let mut day = today.checked_sub(jiff::Span::new().years(age + 1)).unwrap();
+        let last = today.checked_sub(jiff::Span::new().years(age)).unwrap();
+        while day <= last {
+            let body = format!(
+                "{}{}{}",
+                &masked[..6],
+                day.strftime("%Y%m%d"),
+                &masked[14..17]
+            );
+            if let Ok(id) = renkou_core::IdNumber::parse(&format!("{body}{}", &masked[17..])) {
+                candidates.push(id);
+            }
+            day = day.tomorrow().unwrap();
+        }
+        assert!(
+            candidates.len() > 10,
+            "{masked} (age {age}) narrows to {} numbers",
+            candidates.len()
+        );
     }
 }
 

@@ -97,6 +97,7 @@ async fn list(
         Err(e) => error = Some(e.message),
         Ok(filter) => {
             let (limit, after, actor) = (q.limit(), q.after.map(PersonId), caller.actor.clone());
+            let search = filter.search.clone();
             let (people, n) = state
                 .pool
                 .run(move |s| {
@@ -104,6 +105,10 @@ async fn list(
                     let n = s.count_for(&actor, &filter)?;
                     Ok((people, n))
                 })
+                .await
+                .or_page(t)?;
+            state
+                .audit_lookup(&caller.actor, search.as_ref(), &people)
                 .await
                 .or_page(t)?;
             count = n;
