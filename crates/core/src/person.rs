@@ -36,6 +36,19 @@ pub enum NameError {
     TooLong(usize),
     #[error("姓名含有不可见的控制字符")]
     Control,
+    #[error("姓名{LOST_CHARACTER}")]
+    LostCharacter,
+}
+
+/// Why a "?" (or U+FFFD) in a name or an address is refused: it is what a spreadsheet leaves
+/// of a character its encoding could not hold, and the real character is gone from the file.
+pub const LOST_CHARACTER: &str = "含有「?」：文件保存时丢失了生僻字（Excel 另存为 GBK 编码的 CSV 存不下「𪚥」等字）。\
+请用原始资料核对后，另存为 GB18030 编码或“CSV UTF-8”的 CSV，或 XLSX，再重新导入";
+
+/// A character lost to an encoding: "?" where the file had one it could not hold, or the
+/// replacement character a decoder puts in its place. Chinese text never has either.
+pub fn has_lost_character(text: &str) -> bool {
+    text.contains(['?', '\u{FFFD}'])
 }
 
 impl PersonName {
@@ -50,6 +63,9 @@ impl PersonName {
         }
         if s.chars().any(char::is_control) {
             return Err(NameError::Control);
+        }
+        if has_lost_character(s) {
+            return Err(NameError::LostCharacter);
         }
         Ok(PersonName(s.to_string()))
     }

@@ -287,6 +287,14 @@ pub fn person_from_row(
     let arrival_date = r.field("arrival_date", parse_date);
     let leaving_date = r.field("leaving_date", parse_date);
     let origin_or_destination = r.text("origin_or_destination");
+    for key in ["registered_place", "address", "origin_or_destination"] {
+        if r.get(key).is_some_and(crate::person::has_lost_character) {
+            r.errors.push(FieldError::new(
+                key,
+                format!("地址{}", crate::person::LOST_CHARACTER),
+            ));
+        }
+    }
     let mut errors = r.errors;
     let (
         Some(name),

@@ -230,6 +230,16 @@ fn locate(map: &HeaderMap, headers: &[String], row: u64, e: FieldError) -> RowPr
     }
 }
 
+/// What identifies someone without an ID number (a child too young for one): the name, the
+/// birth date and the household, as `Store::persons_without_id_number` keys them.
+fn without_id_key(p: &PersonData) -> (String, Date, String) {
+    (
+        p.name.as_str().to_string(),
+        p.birth_date,
+        p.household_no.as_str().to_string(),
+    )
+}
+
 /// The 17 digits before the check character identify an ID number on their own.
 fn id_key(id: &IdNumber) -> u64 {
     id.as_str()[..17]
@@ -256,6 +266,11 @@ struct RowChecker<'a> {
     duplicates: DuplicateFinder,
     problems: HashMap<u64, Vec<RowProblem>>,
     rows: u64,
+    max_rows: Option<u64>,
+    /// Why reading stopped before the end of the file, with the row it stopped at.
+    stopped: Option<(u64, String)>,
+    /// People without an ID number, by name, birth date and household: the first row of each.
+    without_id: HashMap<(String, Date, String), u64>,
     /// A row that was valid when read turned out, later, to share its ID number with another.
     earlier_rows_invalidated: bool,
     /// A temporary file for the repeat check could not be written; reported by `finish`.
@@ -268,17 +283,20 @@ impl<'a> RowChecker<'a> {
         headers: &'a [String],
         areas: &'a HashSet<String>,
         within: Option<&'a AreaCode>,
-        today: Date,
+        opts: &ImportOptions,
     ) -> Self {
         RowChecker {
             map,
             headers,
             areas,
             within,
-            today,
+            today: opts.today,
             duplicates: DuplicateFinder::new(),
             problems: HashMap::new(),
             rows: 0,
+            max_rows: opts.max_rows,
+            stopped: None,
+            without_id: HashMap::new(),
             earlier_rows_invalidated: false,
             io_error: None,
         }
@@ -322,6 +340,21 @@ impl<'a> RowChecker<'a> {
         if let Some(id) = &person.id_number {
             let pushed = self.duplicates.push(id_key(id), row.number);
             self.pending_io(pushed);
+        } else if let Some(first) = self.without_id.insert(without_id_key(&person), row.number) {
+            if !self.problems.contains_key(&first) {
+                self.earlier_rows_invalidated = true;
+            }
+            let e = |other: u64| {
+                FieldError::new(
+                    "name",
+                    format!(
+                        "没有身份证号，姓名、出生日期和户编号又与第{other}行相同：是同一个人吗？"
+                    ),
+                )
+            };
+            self.problem(first, e(row.number));
+            self.problem(row.number, e(first));
+            valid = false;
         }
         valid.then_some(person)
     }
@@ -418,22 +451,64 @@ pub fn import_persons(
         // Pass one: every row checked on its own, against the rest of the file, and against
         // the register.
         progress.phase("检查", None);
+        // People without an ID number are matched by name, birth date and household; a
+        // household number a spreadsheet shortened ("0012" read as the number 12) is caught
+        // against the register's own.
+        let without_id = store.persons_without_id_number()?;
+        let zero_led = store.zero_led_households()?;
         let mut pending: Vec<(u64, IdNumber)> = Vec::new();
-        let mut known = HashMap::new();
+        // (row, the person on the register, matched by ID number)
+        let mut known: Vec<(u64, PersonId, bool)> = Vec::new();
         for row in table.by_ref() {
             let row = row?;
             if row.is_blank() {
                 continue;
             }
             progress.advance(1);
-            if let Some(id) = checker.check(&row).and_then(|p| p.id_number) {
-                pending.push((row.number, id));
-                if pending.len() >= 500 {
-                    known.extend(lookup_known(store, &mut pending)?);
+            let person = checker.check(&row);
+            if checker.stopped() {
+                break;
+            }
+            let Some(person) = person else { continue };
+            let household = person.household_no.as_str();
+            if !household.starts_with('0')
+                && let Some(full) = zero_led.get(household)
+            {
+                let message = format!(
+                    "户编号{household}与登记中的户编号{full}只差开头的 0：可能是表格软件把这一列当成了数字。请把这一列设为“文本”格式，按原样填写（{full}）"
+                );
+                checker.problem(row.number, FieldError::new("household_no", message));
+                continue;
+            }
+            match person.id_number {
+                Some(id) => {
+                    pending.push((row.number, id));
+                    if pending.len() >= 500 {
+                        known.extend(
+                            lookup_known(store, &mut pending)?
+                                .into_iter()
+                                .map(|(r, p)| (r, p, true)),
+                        );
+                    }
                 }
+                None => match without_id.get(&without_id_key(&person)).map(Vec::as_slice) {
+                    None | Some([]) => {}
+                    Some([pid]) => known.push((row.number, *pid, false)),
+                    Some(many) => {
+                        let message = format!(
+                            "登记中有 {} 个姓名、出生日期和户编号都相同的无身份证号人员，无法确定是哪一个；请在人员页面上修改",
+                            many.len()
+                        );
+                        checker.problem(row.number, FieldError::new("name", message));
+                    }
+                },
             }
         }
-        known.extend(lookup_known(store, &mut pending)?);
+        known.extend(
+            lookup_known(store, &mut pending)?
+                .into_iter()
+                .map(|(r, p)| (r, p, true)),
+        );
         checker.finish()?;
         let mut plan = Plan {
             header_row,

@@ -3,10 +3,11 @@
 //! way a spreadsheet shows them, and written back so Excel opens them right.
 
 mod duplicates;
+pub mod formula;
 mod read;
 mod write;
 
-pub use read::{Row, Table, TableError, open_table};
+pub use read::{Row, Table, TableError, check_xlsx_size, open_table};
 pub use write::{TableWriter, WriteError};
 
 /// The kind of table file, by its extension.

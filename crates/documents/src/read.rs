@@ -118,7 +118,10 @@ fn open_csv(path: &Path) -> std::io::Result<Table> {
         Some(match rec {
             Ok(r) => Ok(Row {
                 number,
-                cells: r.iter().map(str::to_string).collect(),
+                cells: r
+                    .iter()
+                    .map(|c| crate::formula::restore(c.to_string()))
+                    .collect(),
             }),
             Err(e) => Err(TableError::Row {
                 row: number,
@@ -249,7 +252,7 @@ impl XlsxRows {
                         if row.cells.len() <= c {
                             row.cells.resize(c + 1, String::new());
                         }
-                        row.cells[c] = cell_text(cell.get_value());
+                        row.cells[c] = crate::formula::restore(cell_text(cell.get_value()));
                     }
                     Ok(None) => break,
                     Err(e) => {

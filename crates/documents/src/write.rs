@@ -89,7 +89,13 @@ impl TableWriter {
 
     pub fn write_row(&mut self, cells: &[String]) -> Result<(), WriteError> {
         match &mut self.sink {
-            Sink::Csv(w) => w.write_record(cells).map_err(|e| io_err(&self.path, &e)),
+            Sink::Csv(w) => w
+                .write_record(
+                    cells
+                        .iter()
+                        .map(|c| crate::formula::neutralise(c).into_owned()),
+                )
+                .map_err(|e| io_err(&self.path, &e)),
             Sink::Xlsx { book, row } => {
                 if *row >= XLSX_MAX_ROW {
                     return Err(WriteError::TooManyRows);

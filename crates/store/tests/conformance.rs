@@ -2335,3 +2335,32 @@ fn a_reissue_voids_the_old_serial_and_verification_tells_every_state() {
         );
     });
 }
+
+/// What an import matches people by when a file row lacks an ID number (name, birth date,
+/// household), and the household numbers a spreadsheet would shorten.
+#[test]
+fn children_without_an_id_number_and_zero_led_households_are_found() {
+    each_backend(|s| {
+        let mut child = data(
+            "王小宝",
+            Sex::Male,
+            date(2021, 6, 1),
+            1,
+            "0012",
+            Relation::Son,
+            G1,
+        );
+        child.id_number = None;
+        let id = s.add_person(child.clone(), "test", TODAY).unwrap();
+        s.add_person(woman(1), "test", TODAY).unwrap();
+        let found = s.persons_without_id_number().unwrap();
+        assert_eq!(
+            found.get(&("王小宝".to_string(), date(2021, 6, 1), "0012".to_string())),
+            Some(&vec![id])
+        );
+        assert_eq!(found.len(), 1, "people with an ID number are matched by it");
+        let zeros = s.zero_led_households().unwrap();
+        assert_eq!(zeros.get("12").map(String::as_str), Some("0012"));
+        assert!(!zeros.contains_key("H0001"));
+    });
+}
