@@ -70,7 +70,17 @@ pub struct ImportOptions {
     /// The audit row for this import, written in the transaction that writes the file (its
     /// detail gets the counts).
     pub audit: Option<AuditEntry>,
+    /// The most data rows a file may have (an upload's limit); None for no limit.
+    pub max_rows: Option<u64>,
 }
+
+/// Past this many rows with problems a file is not read further: its columns are likely not
+/// what they should be, and the problems found so far are what the officer needs to see.
+pub const MAX_PROBLEM_ROWS: usize = 10_000;
+
+/// The problems a report keeps in full; the rest are counted (and all of them are in the
+/// rejected-rows file).
+pub const MAX_REPORTED_PROBLEMS: usize = 1_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportReport {
@@ -83,8 +93,13 @@ pub struct ImportReport {
     pub unchanged: u64,
     /// Rows with at least one problem.
     pub rejected: u64,
-    /// Every problem, in row order.
+    /// The first problems, in row order (at most `MAX_REPORTED_PROBLEMS`).
     pub problems: Vec<RowProblem>,
+    /// Problems found beyond those kept in `problems`.
+    pub more_problems: u64,
+    /// Why reading stopped before the end of the file (a limit), when it did: then nothing
+    /// was written.
+    pub stopped: Option<String>,
     /// Headers that are not part of the format; their columns were read past.
     pub ignored_columns: Vec<String>,
     /// Whether anything was written.
@@ -307,9 +322,34 @@ impl<'a> RowChecker<'a> {
         self.problems.entry(row).or_default().push(p);
     }
 
+    /// Whether reading should stop here (too many rows, or too many problems).
+    fn stopped(&self) -> bool {
+        self.stopped.is_some()
+    }
+
     /// Checks one row on its own and against the rows before it; the person if it is valid.
     fn check(&mut self, row: &Row) -> Option<PersonData> {
         self.rows += 1;
+        if let Some(max) = self.max_rows
+            && self.rows > max
+        {
+            self.stopped = Some((
+                row.number,
+                format!(
+                    "文件超过 {max} 行数据，超出了一次导入的上限；请分成几个文件导入，本文件没有导入"
+                ),
+            ));
+            return None;
+        }
+        if self.problems.len() >= MAX_PROBLEM_ROWS {
+            self.stopped = Some((
+                row.number,
+                format!(
+                    "已有 {MAX_PROBLEM_ROWS} 行有问题，没有继续检查：请先核对文件的列是否对应，改正这些问题后再导入"
+                ),
+            ));
+            return None;
+        }
         let person = match person_from_row(self.map, &row.cells, self.today) {
             Ok(p) => p,
             Err(errors) => {
@@ -396,6 +436,9 @@ pub fn import_persons(
     opts: &ImportOptions,
     progress: &mut dyn Progress,
 ) -> Result<ImportReport, ImportError> {
+    if let Some(max) = opts.max_rows {
+        crate::read::check_xlsx_size(path, max)?;
+    }
     let Opened {
         mut table,
         mut report,
@@ -415,7 +458,7 @@ pub fn import_persons(
         all_statuses: true,
         ..Default::default()
     })? == 0;
-    let mut checker = RowChecker::new(&map, &headers, &areas, opts.within.as_ref(), opts.today);
+    let mut checker = RowChecker::new(&map, &headers, &areas, opts.within.as_ref(), opts);
 
     let plan = if register_is_empty {
         // A first load: nothing to compare with but the file itself, so check and write in one
@@ -436,7 +479,7 @@ pub fn import_persons(
                     report.rejected_file = write_rejected(path, opts, &plan)?;
                 }
                 progress.finish();
-                report.problems = sorted_problems(plan.problems);
+                set_problems(&mut report, plan.problems);
                 return Ok(report);
             }
             // Rolled back: the checks found problems; decide below what to write, if anything.
@@ -516,7 +559,11 @@ pub fn import_persons(
             updates: HashMap::new(),
             new_rows: 0,
         };
-        for (row, pid) in known {
+        let mut out_of_reach = Vec::new();
+        for (row, pid, by_id_number) in known {
+            if plan.problems.contains_key(&row) {
+                continue;
+            }
             let elsewhere = match &opts.within {
                 Some(w) => store
                     .person(pid)?
@@ -524,31 +571,59 @@ pub fn import_persons(
                 None => false,
             };
             if elsewhere {
+                // Whoever holds this number is outside the account's area: the officer learns
+                // only that the row cannot be imported here; the trail keeps who was asked for.
                 let e = FieldError::new(
                     "id_number",
-                    "此身份证号已在其他辖区登记，不能在本辖区导入或更新",
+                    "此行不能在本辖区导入；如确需登记，请联系社区人口和计划生育服务管理站核实",
                 );
                 plan.problems
                     .entry(row)
                     .or_default()
                     .push(locate(&map, &headers, row, e));
+                if let Some(entry) = &opts.audit {
+                    let mut e = entry.clone().object(pid.0).detail(format!("row={row}"));
+                    e.object_kind = "person".into();
+                    e.result = renkou_core::audit::AuditResult::Denied;
+                    out_of_reach.push(e);
+                }
             } else if opts.upsert {
                 plan.updates.insert(row, pid);
             } else {
-                let e = FieldError::new(
-                    "id_number",
-                    "此身份证号已在登记中；如要更新已有记录，请使用 --upsert",
-                );
+                let e = if by_id_number {
+                    FieldError::new(
+                        "id_number",
+                        "此身份证号已在登记中；如要更新已有记录，请使用 --upsert",
+                    )
+                } else {
+                    FieldError::new(
+                        "name",
+                        "此人（没有身份证号，姓名、出生日期和户编号相同）已在登记中；如要更新已有记录，请使用 --upsert",
+                    )
+                };
                 plan.problems
                     .entry(row)
                     .or_default()
                     .push(locate(&map, &headers, row, e));
             }
         }
+        if !out_of_reach.is_empty() {
+            store.audit_batch(out_of_reach)?;
+        }
         plan
     };
-    report.rows = checker.rows;
     let mut plan = plan;
+    if let Some((_, message)) = checker.stopped.take() {
+        // Not every row was read: nothing is written, whatever --skip-invalid says.
+        report.stopped = Some(message);
+        report.rows = checker.rows.saturating_sub(1);
+        report.rejected = plan.problems.len() as u64;
+        report.rejected_file = write_rejected(path, opts, &plan)?;
+        progress.finish();
+        set_problems(&mut report, plan.problems);
+        return Ok(report);
+    }
+    report.rows = checker.rows;
     report.rejected = plan.problems.len() as u64;
     let valid_updates = plan
         .updates
@@ -570,7 +645,7 @@ pub fn import_persons(
         report.written = true;
     }
     progress.finish();
-    report.problems = sorted_problems(plan.problems);
+    set_problems(&mut report, plan.problems);
     Ok(report)
 }
 
@@ -590,35 +665,40 @@ fn load_in_one_pass(
     let skip_invalid = opts.skip_invalid;
     std::thread::scope(|scope| {
         // The checker's verdict: whether what was written must be rolled back.
-        let checking = scope.spawn(move || -> Result<bool, ImportError> {
-            let mut batch = Vec::with_capacity(1024);
-            for row in table {
-                let row = row?;
-                if row.is_blank() {
-                    continue;
-                }
-                let person = checker.check(&row);
-                // Once the import is sure to roll back, keep checking but stop feeding the writer.
-                let doomed = !skip_invalid && !checker.problems.is_empty();
-                if let (Some(p), false) = (person, doomed) {
-                    batch.push(p);
-                    if batch.len() == 1024 {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(1024));
-                        if sender.send(full).is_err() {
-                            // The writer failed; its error is the one to report.
-                            return Ok(false);
+        let checking =
+            scope.spawn(move || -> Result<bool, ImportError> {
+                let mut batch = Vec::with_capacity(1024);
+                for row in table {
+                    let row = row?;
+                    if row.is_blank() {
+                        continue;
+                    }
+                    let person = checker.check(&row);
+                    if checker.stopped() {
+                        break;
+                    }
+                    // Once the import is sure to roll back, keep checking but stop feeding the writer.
+                    let doomed = !skip_invalid && !checker.problems.is_empty();
+                    if let (Some(p), false) = (person, doomed) {
+                        batch.push(p);
+                        if batch.len() == 1024 {
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(1024));
+                            if sender.send(full).is_err() {
+                                // The writer failed; its error is the one to report.
+                                return Ok(false);
+                            }
                         }
                     }
                 }
-            }
-            if !batch.is_empty() {
-                let _ = sender.send(batch);
-            }
-            drop(sender);
-            checker.finish()?;
-            let problems = !checker.problems.is_empty();
-            Ok(problems && (!skip_invalid || checker.earlier_rows_invalidated))
-        });
+                if !batch.is_empty() {
+                    let _ = sender.send(batch);
+                }
+                drop(sender);
+                checker.finish()?;
+                let problems = !checker.problems.is_empty();
+                Ok(checker.stopped()
+                    || problems && (!skip_invalid || checker.earlier_rows_invalidated))
+            });
         let mut outcome: Option<Result<bool, ImportError>> = None;
         let written = store.load(|tx| {
             // Owned here, so that if writing fails the channel closes and the checker stops.
@@ -649,6 +729,14 @@ fn load_in_one_pass(
         }
     })
 }
+/// The report's problems: the first `MAX_REPORTED_PROBLEMS` in row order, the rest counted.
+fn set_problems(report: &mut ImportReport, problems: HashMap<u64, Vec<RowProblem>>) {
+    let mut all = sorted_problems(problems);
+    report.more_problems = all.len().saturating_sub(MAX_REPORTED_PROBLEMS) as u64;
+    all.truncate(MAX_REPORTED_PROBLEMS);
+    report.problems = all;
+}
+
 fn sorted_problems(problems: HashMap<u64, Vec<RowProblem>>) -> Vec<RowProblem> {
     let mut rows: Vec<(u64, Vec<RowProblem>)> = problems.into_iter().collect();
     rows.sort_by_key(|(r, _)| *r);
@@ -712,8 +800,12 @@ fn write_rejected(
     header_refs.extend(headers.iter().map(String::as_str));
     header_refs.push("错误原因");
     let mut writer = TableWriter::create(&out, &header_refs, &[], &[])?;
+    let last = plan.problems.keys().max().copied().unwrap_or(0);
     for row in table {
         let row = row?;
+        if row.number > last {
+            break;
+        }
         if let Some(problems) = plan.problems.get(&row.number) {
             let mut cells = vec![row.number.to_string()];
             cells.extend(row.cells.iter().cloned());
@@ -851,6 +943,9 @@ pub fn import_events(
     opts: &ImportOptions,
     progress: &mut dyn Progress,
 ) -> Result<ImportReport, ImportError> {
+    if let Some(max) = opts.max_rows {
+        crate::read::check_xlsx_size(path, max)?;
+    }
     let Opened {
         mut table,
         mut report,
@@ -873,6 +968,33 @@ pub fn import_events(
         }
         report.rows += 1;
         progress.advance(1);
+        let stop = if opts.max_rows.is_some_and(|max| report.rows > max) {
+            Some(format!(
+                "文件超过 {} 行数据，超出了一次导入的上限；请分成几个文件导入，本文件没有导入",
+                report.rows - 1
+            ))
+        } else if problems.len() >= MAX_PROBLEM_ROWS {
+            Some(format!(
+                "已有 {MAX_PROBLEM_ROWS} 行有问题，没有继续检查：请先核对文件的列是否对应，改正这些问题后再导入"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = stop {
+            report.rows -= 1;
+            report.stopped = Some(message);
+            report.rejected = problems.len() as u64;
+            let plan = Plan {
+                header_row,
+                problems,
+                updates: HashMap::new(),
+                new_rows: 0,
+            };
+            report.rejected_file = write_rejected(path, opts, &plan)?;
+            progress.finish();
+            set_problems(&mut report, plan.problems);
+            return Ok(report);
+        }
         match event_from_row(&map, &row.cells) {
             Ok(e) => parsed.push((row.number, e)),
             Err(errors) => {
@@ -955,7 +1077,7 @@ pub fn import_events(
             new_rows: 0,
         };
         report.rejected_file = write_rejected(path, opts, &plan)?;
-        report.problems = sorted_problems(plan.problems);
+        set_problems(&mut report, plan.problems);
     }
     Ok(report)
 }
@@ -1062,6 +1184,6 @@ pub fn import_areas(
         report.written = true;
     }
     progress.finish();
-    report.problems = sorted_problems(problems);
+    set_problems(&mut report, problems);
     Ok(report)
 }

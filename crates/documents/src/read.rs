@@ -22,6 +22,47 @@ pub enum TableError {
     Empty,
     #[error("第{row}行无法读取：{reason}")]
     Row { row: u64, reason: String },
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+/// Before an XLSX is read for an upload: its parts, decompressed, are no larger than a file of
+/// `max_rows` rows can be. A few hundred kilobytes can unpack to gigabytes, and calamine holds
+/// the shared strings in memory, so both the sheets and the strings are counted as they
+/// unpack (a part's declared size may lie), and reading stops at the limit.
+pub fn check_xlsx_size(path: &Path, max_rows: u64) -> Result<(), TableError> {
+    if !matches!(Format::of(path), Some(Format::Xlsx)) {
+        return Ok(());
+    }
+    let bad = |e: &dyn std::fmt::Display| TableError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let file = File::open(path).map_err(|e| bad(&e))?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad(&e))?;
+    // Generous for real registers: about 2 KB of sheet XML and 256 bytes of text per row.
+    let sheet_limit = max_rows.saturating_mul(2048) + (1 << 20);
+    let strings_limit = max_rows.saturating_mul(256) + (1 << 20);
+    for i in 0..zip.len() {
+        let part = zip.by_index(i).map_err(|e| bad(&e))?;
+        let name = part.name().map_err(|e| bad(&e))?.to_string();
+        let limit = if name.starts_with("xl/worksheets/") {
+            sheet_limit
+        } else if name == "xl/sharedStrings.xml" {
+            strings_limit
+        } else {
+            continue;
+        };
+        let unpacked =
+            std::io::copy(&mut part.take(limit + 1), &mut std::io::sink()).map_err(|e| bad(&e))?;
+        if unpacked > limit {
+            return Err(TableError::TooLarge(format!(
+                "这个 XLSX 文件解压后超过 {} MB（{name}），比 {max_rows} 行的登记表大得多，没有读取：请检查文件，或分成几个文件导入",
+                limit >> 20
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One row: its number as a spreadsheet shows it (the first row is 1) and its cells as text.

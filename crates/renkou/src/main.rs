@@ -488,6 +488,8 @@ fn import_options(file: &Path, flags: &ImportFlags, upsert: bool) -> ImportOptio
         today: today(),
         within: None,
         audit: Some(cli_audit(AuditAction::Import, "file")),
+        // Whoever runs the server's command line imports what the city needs.
+        max_rows: None,
     }
 }
 
@@ -500,6 +502,12 @@ fn print_report(file: &Path, r: &ImportReport, unit: &str) -> ExitCode {
     }
     for p in &r.problems {
         println!("{p}");
+    }
+    if r.more_problems > 0 {
+        println!("另有 {} 个问题没有列出", r.more_problems);
+    }
+    if let Some(why) = &r.stopped {
+        println!("{why}");
     }
     if let Some(f) = &r.rejected_file {
         println!("有问题的 {} 行及原因已写入 {}", r.rejected, f.display());

@@ -28,11 +28,20 @@ pub fn serve(
         .enable_all()
         .build()
         .context("启动异步运行时")?;
+    // Uploads, reports and exports in the making are personal data: nothing this server
+    // writes is readable by other users of the machine.
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe { libc::umask(0o077) };
+    let uploads = upload_dir(url)?;
     runtime.block_on(async {
         let pool = Pool::open(url, 8)?;
         let mut state = AppState::new(pool);
         state.secure_cookies = secure_cookies;
         state.public_url = public_url;
+        state.files = std::sync::Arc::new(
+            renkou_web::pages::upload::Files::under(&uploads)
+                .with_context(|| format!("上传目录 {}", uploads.display()))?,
+        );
         println!("renkou 正在 http://{bind}/ 提供服务（API 文档：http://{bind}/api/docs），按 Ctrl-C 停止");
         if !accounts.is_empty() {
             println!("演示账户（密码都是 {DEMO_PASSWORD}）：");
@@ -50,6 +59,21 @@ pub fn serve(
             .with_context(|| format!("在 {bind} 上提供服务"))?;
         Ok(())
     })
+}
+
+/// Where uploads wait while they are imported: beside a SQLite file, or in the working
+/// directory for PostgreSQL.
+fn upload_dir(url: &str) -> Result<std::path::PathBuf> {
+    let base = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        std::env::current_dir().context("当前目录")?
+    } else {
+        let path = std::path::Path::new(url.strip_prefix("sqlite:").unwrap_or(url));
+        match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::env::current_dir().context("当前目录")?,
+        }
+    };
+    Ok(base.join("renkou-uploads"))
 }
 
 fn username(s: &str) -> Result<Username> {

@@ -35,7 +35,7 @@ pub struct AppState {
     /// Password hashes computed at once: no more than the machine has cores.
     pub hashing: Arc<Semaphore>,
     pub clock: Arc<Clock>,
-    /// Mark cookies Secure (behind HTTPS).
+    /// Mark cookies Secure (behind HTTPS); they are whenever the public address is https.
     pub secure_cookies: bool,
     /// Where uploaded files and rejected-row reports wait to be downloaded.
     pub files: Arc<pages::upload::Files>,

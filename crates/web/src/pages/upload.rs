@@ -12,9 +12,10 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use renkou_core::Action;
 use renkou_core::audit::{AuditAction, AuditResult};
+use renkou_core::{Action, AreaCode, AreaLevel};
 use renkou_documents::import::{self, ImportOptions, ImportReport, Progress};
+use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 
 use super::{Chrome, OrPage, PageError, PageResult, render};
@@ -25,6 +26,24 @@ use crate::forms::ListQuery;
 
 /// Upload size limit: a city's register as XLSX stays well under this.
 const MAX_UPLOAD: usize = 512 * 1024 * 1024;
+
+/// The most data rows one uploaded file may have: a centre or the city imports a census, a
+/// committee its own people (a few thousand), a group nothing.
+pub fn max_rows(area: &AreaCode) -> u64 {
+    match area.level() {
+        AreaLevel::District | AreaLevel::Centre => 1_000_000,
+        AreaLevel::Committee => 100_000,
+        AreaLevel::Group => 10_000,
+    }
+}
+
+/// Imports running at once on the whole server (each takes a core), and per account.
+const RUNNING_IMPORTS: usize = 2;
+
+/// Finished imports, their reports and rejected-rows files are kept this long, and at most
+/// this many per account.
+const KEEP_FINISHED: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+const KEEP_PER_ACCOUNT: usize = 10;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -46,28 +65,69 @@ pub struct JobState {
     pub total: Option<u64>,
     pub report: Option<ImportReport>,
     pub error: Option<String>,
+    /// When the import ended (None while it runs).
+    pub finished_at: Option<Instant>,
 }
 
-/// Uploads in progress and their reports, kept for the session's life in a private temporary
-/// directory that is removed when the server stops.
+/// Uploads in progress and their reports, in a private directory (0700) of this server
+/// process. Directories that servers no longer running left behind (a kill -9) are removed
+/// when the next one starts, and this one's when it stops.
 pub struct Files {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
     jobs: Mutex<HashMap<String, Arc<Mutex<JobState>>>>,
 }
 
 impl Default for Files {
+    /// In the system's temporary directory: for tests and tools.
     fn default() -> Self {
-        Files {
-            dir: tempfile::Builder::new()
-                .prefix("renkou-uploads")
-                .tempdir()
-                .expect("a temporary directory for uploads"),
-            jobs: Mutex::new(HashMap::new()),
-        }
+        Files::under(&std::env::temp_dir().join("renkou-uploads"))
+            .expect("a private directory for uploads")
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 impl Files {
+    /// A directory of this process's own under `base`, made private; the leftovers of
+    /// processes that are gone are removed first.
+    pub fn under(base: &std::path::Path) -> std::io::Result<Files> {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(base)?;
+        std::fs::set_permissions(base, std::fs::Permissions::from_mode(0o700))?;
+        for entry in std::fs::read_dir(base)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // "PID.N": the process that made it, and which of its directories.
+            let gone = name
+                .split('.')
+                .next()
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| !std::path::Path::new("/proc").join(pid.to_string()).exists());
+            if gone {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        static MADE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = base.join(format!("{}.{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        Ok(Files {
+            dir,
+            jobs: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     fn job(&self, id: &str, owner: i64) -> Option<Arc<Mutex<JobState>>> {
         self.jobs
             .lock()
@@ -86,6 +146,43 @@ impl Files {
             .collect();
         mine.sort_by(|a, b| a.1.file_name.cmp(&b.1.file_name));
         mine
+    }
+
+    /// Forgets finished imports past their time (and past the number kept per account), with
+    /// their files; says why a new one for `owner` must wait, if it must.
+    fn make_room(&self, owner: i64) -> Result<(), &'static str> {
+        let mut jobs = self.jobs.lock().expect("jobs lock");
+        let mut finished: Vec<(String, i64, Instant)> = Vec::new();
+        let (mut running, mut mine_running) = (0, 0);
+        for (id, j) in jobs.iter() {
+            let j = j.lock().expect("job lock");
+            match j.finished_at {
+                Some(at) => finished.push((id.clone(), j.owner, at)),
+                None => {
+                    running += 1;
+                    if j.owner == owner {
+                        mine_running += 1;
+                    }
+                }
+            }
+        }
+        finished.sort_by_key(|f| std::cmp::Reverse(f.2));
+        let mut kept: HashMap<i64, usize> = HashMap::new();
+        for (id, who, at) in finished {
+            let n = kept.entry(who).or_default();
+            *n += 1;
+            if at.elapsed() > KEEP_FINISHED || *n > KEEP_PER_ACCOUNT {
+                jobs.remove(&id);
+                let _ = std::fs::remove_file(self.dir.join(format!("{id}.rejected.csv")));
+            }
+        }
+        if mine_running > 0 {
+            Err("upload.one_at_a_time")
+        } else if running >= RUNNING_IMPORTS {
+            Err("upload.server_busy")
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -110,6 +207,8 @@ struct UploadPage {
     chrome: Chrome,
     jobs: Vec<(String, JobState)>,
     error: Option<String>,
+    /// This account's limits, stated on the page.
+    limits: String,
 }
 
 async fn upload_form(State(state): State<AppState>, caller: Caller) -> PageResult {
@@ -121,6 +220,9 @@ async fn upload_form(State(state): State<AppState>, caller: Caller) -> PageResul
         jobs: state.files.jobs_of(caller.account.id),
         chrome: Chrome::new(&caller, "/upload", "/upload"),
         error: None,
+        limits: caller
+            .t()
+            .f("upload.limits", &[&max_rows(&caller.account.area)]),
     }))
 }
 
@@ -134,6 +236,19 @@ async fn upload_submit(
         .require(&state, Action::ImportFile, "upload")
         .await
         .or_page(t)?;
+    let refuse = |key: &str| {
+        let mut res = render(UploadPage {
+            jobs: state.files.jobs_of(caller.account.id),
+            chrome: Chrome::new(&caller, "/upload", "/upload"),
+            error: Some(t.s(key).to_string()),
+            limits: t.f("upload.limits", &[&max_rows(&caller.account.area)]),
+        });
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        Ok(res)
+    };
+    if let Err(key) = state.files.make_room(caller.account.id) {
+        return refuse(key);
+    }
     let bad = |e: &dyn std::fmt::Display| PageError(t, AppError::BadRequest(e.to_string()));
     let (mut csrf, mut kind, mut skip_invalid, mut upsert) =
         (String::new(), String::from("persons"), false, false);
@@ -154,8 +269,14 @@ async fn upload_submit(
                     .and_then(|e| e.to_str())
                     .unwrap_or("csv")
                     .to_ascii_lowercase();
-                let path = state.files.dir.path().join(format!("{id}.{ext}"));
-                let mut file = tokio::fs::File::create(&path).await.map_err(|e| bad(&e))?;
+                let path = state.files.dir.join(format!("{id}.{ext}"));
+                let mut file = tokio::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .await
+                    .map_err(|e| bad(&e))?;
                 while let Some(chunk) = field.chunk().await.map_err(|e| bad(&e))? {
                     file.write_all(&chunk).await.map_err(|e| bad(&e))?;
                 }
@@ -169,13 +290,7 @@ async fn upload_submit(
     let Some((path, file_name)) =
         saved.filter(|(p, _)| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
     else {
-        let mut res = render(UploadPage {
-            jobs: state.files.jobs_of(caller.account.id),
-            chrome: Chrome::new(&caller, "/upload", "/upload"),
-            error: Some(t.s("upload.no_file").to_string()),
-        });
-        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(res);
+        return refuse("upload.no_file");
     };
     let job = Arc::new(Mutex::new(JobState {
         owner: caller.account.id,
@@ -193,7 +308,7 @@ async fn upload_submit(
     let opts = ImportOptions {
         skip_invalid,
         upsert,
-        rejected_path: Some(state.files.dir.path().join(format!("{id}.rejected.csv"))),
+        rejected_path: Some(state.files.dir.join(format!("{id}.rejected.csv"))),
         actor: caller.actor.username.clone(),
         today: today(state.clock.now()),
         within: Some(caller.account.area.clone()),
@@ -203,6 +318,7 @@ async fn upload_submit(
                 .entry(AuditAction::Import, "file", AuditResult::Ok)
                 .object(&id),
         ),
+        max_rows: Some(max_rows(&caller.account.area)),
     };
     let pool = state.pool.clone();
     let summaries = state.summaries.clone();
@@ -221,6 +337,7 @@ async fn upload_submit(
         let _ = std::fs::remove_file(&path);
         summaries.clear();
         let mut j = job.lock().expect("job lock");
+        j.finished_at = Some(Instant::now());
         match result {
             Ok(report) => j.report = Some(report),
             Err(e) => j.error = Some(e),
@@ -276,7 +393,7 @@ async fn job_page(
                     message: p.message.clone(),
                 })
                 .collect(),
-            r.problems.len().saturating_sub(PROBLEMS_SHOWN),
+            r.problems.len().saturating_sub(PROBLEMS_SHOWN) + r.more_problems as usize,
             if r.written {
                 t.f(
                     "upload.summary_written",
@@ -371,7 +488,6 @@ async fn export(
     let out = state
         .files
         .dir
-        .path()
         .join(format!("{}-{name}", &random_token()[..8]));
     let actor = caller.actor.clone();
     let detail = format!(

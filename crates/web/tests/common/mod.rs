@@ -571,6 +571,65 @@ impl Browser {
         all.extend_from_slice(pairs);
         self.with(post(path)).form(&all)
     }
+
+    /// The upload form sent as a browser sends it: `fields` (kind, skip_invalid, upsert) and
+    /// the file.
+    pub fn upload(&self, fields: &[(&str, &str)], file_name: &str, bytes: &[u8]) -> Req {
+        let boundary = "renkou-test-boundary";
+        let mut body = Vec::new();
+        let mut part = |name: &str, value: &str| {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            )
+        };
+        part("csrf", &self.csrf);
+        for (k, v) in fields {
+            part(k, v);
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut req = self.with(post("/upload")).header(
+            "content-type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        );
+        req.body = body;
+        req
+    }
+}
+
+impl TestApp {
+    /// Uploads a file as `browser` and waits for its report page.
+    pub async fn upload_and_wait(
+        &self,
+        browser: &Browser,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Resp {
+        let res = self.send(browser.upload(fields, file_name, bytes)).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{res}");
+        let job = res.location().to_string();
+        for _ in 0..600 {
+            let page = self.send(browser.get(&job)).await;
+            if page.body.contains("id=\"summary\"")
+                || page.body.contains("class=\"error\" role=\"alert\"")
+            {
+                return page;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the import at {job} did not finish");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
