@@ -150,13 +150,14 @@ fn open_csv(path: &Path) -> std::io::Result<Table> {
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(decoded);
+        .from_reader(RecordLimit::new(decoded));
     let mut number = 0u64;
     let mut records = reader.into_records();
     let rows = std::iter::from_fn(move || {
         let rec = records.next()?;
         number += 1;
         Some(match rec {
+            Ok(r) if r.len() > MAX_COLUMNS => Err(too_many_columns(number)),
             Ok(r) => Ok(Row {
                 number,
                 cells: r
@@ -184,6 +185,58 @@ fn open_csv(path: &Path) -> std::io::Result<Table> {
         description: name.to_string(),
         rows: Box::new(rows),
     })
+}
+
+/// The most cells a row may have: a register row has about thirty.
+pub const MAX_COLUMNS: usize = 1024;
+
+/// The most bytes one CSV record may take: a register row is well under a kilobyte.
+const MAX_RECORD_BYTES: usize = 1 << 20;
+
+fn too_many_columns(row: u64) -> TableError {
+    TableError::Row {
+        row,
+        reason: format!("有超过 {MAX_COLUMNS} 列，不是登记表的一行"),
+    }
+}
+
+/// Stops a CSV whose record runs past `MAX_RECORD_BYTES` (the csv reader would hold all of
+/// it in memory): it counts the bytes since the last line break outside quotes.
+struct RecordLimit<R> {
+    inner: R,
+    in_quotes: bool,
+    since_break: usize,
+}
+
+impl<R> RecordLimit<R> {
+    fn new(inner: R) -> Self {
+        RecordLimit {
+            inner,
+            in_quotes: false,
+            since_break: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for RecordLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            match b {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b'\n' if !self.in_quotes => self.since_break = 0,
+                _ => {}
+            }
+            self.since_break += 1;
+            if self.since_break > MAX_RECORD_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("一行超过 {} MB，不是登记表的一行", MAX_RECORD_BYTES >> 20),
+                ));
+            }
+        }
+        Ok(n)
+    }
 }
 
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -290,6 +343,10 @@ impl XlsxRows {
                             cells: Vec::new(),
                         });
                         let c = c as usize;
+                        if c >= MAX_COLUMNS {
+                            let _ = tx.send(Err(too_many_columns(number)));
+                            return;
+                        }
                         if row.cells.len() <= c {
                             row.cells.resize(c + 1, String::new());
                         }
@@ -334,6 +391,28 @@ mod tests {
         // A sample that ends inside a character is still UTF-8.
         let s = "姓名".as_bytes();
         assert_eq!(sniff_encoding(&s[..s.len() - 1]), UTF_8);
+    }
+
+    #[test]
+    fn a_record_past_a_megabyte_or_a_thousand_columns_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = dir.path().join("long.csv");
+        let mut text = String::from("身份证号,姓名\n1,\"");
+        text.push_str(&"张\n".repeat(600_000));
+        text.push_str("\"\n");
+        std::fs::write(&long, text).unwrap();
+        let rows: Vec<_> = open_table(&long).unwrap().collect();
+        assert!(
+            rows.last().unwrap().is_err(),
+            "a 2 MB quoted cell stops the file"
+        );
+        let wide = dir.path().join("wide.csv");
+        std::fs::write(&wide, format!("a,b\n{}\n", ",".repeat(MAX_COLUMNS + 1))).unwrap();
+        let rows: Vec<_> = open_table(&wide).unwrap().collect();
+        match &rows[1] {
+            Err(TableError::Row { row: 2, reason }) => assert!(reason.contains("列")),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1187,3 +1187,41 @@ async fn an_upload_past_the_row_limit_is_refused_whole() {
         .unwrap();
     assert_eq!(before, after);
 }
+
+/// Ages no one has, on the list page, its export and the API: a field error, never a panic
+/// that drops the connection, and never a bound silently left out.
+#[tokio::test]
+async fn ages_out_of_range_are_field_errors_everywhere() {
+    let app = TestApp::new();
+    let _t = town(&app);
+    let browser = app.browser("li.ming").await;
+    let token = app.token("li.ming").await;
+    for query in [
+        "age_min=2147483648",
+        "age_min=20000",
+        "age_max=19998",
+        "age_min=19997",
+    ] {
+        let page = app.send(browser.get(&format!("/persons?{query}"))).await;
+        assert!(
+            page.body.contains("年龄应在 0 到 150 岁之间"),
+            "{query}: {page}"
+        );
+        let export = app
+            .send(browser.get(&format!("/persons/export?{query}")))
+            .await;
+        assert_eq!(
+            export.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {export}"
+        );
+        let api = app
+            .send(get(&format!("/api/v1/persons?{query}")).bearer(&token))
+            .await;
+        assert_eq!(
+            api.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {api}"
+        );
+    }
+}

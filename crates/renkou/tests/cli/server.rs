@@ -272,7 +272,43 @@ fn serve_and_demo_answer_a_login_and_a_search_on_both_backends() {
             left.is_empty(),
             "{name}: the server left {left:?} in {uploads:?}"
         );
+        // Everything the servers did is on an intact chain.
+        let out = Command::new(env!("CARGO_BIN_EXE_renkou"))
+            .args(["--db", &db.url, "audit", "verify"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
+    // A server killed outright leaves its upload directory; the next one removes it.
+    let db = TestDb::sqlite(dir.path());
+    let uploads = dir.path().join("renkou-uploads");
+    let killed = Server::start(dir.path(), &db.url, &["serve"]);
+    let pid = killed.pid();
+    drop(killed);
+    let names = || -> Vec<String> {
+        std::fs::read_dir(&uploads)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let mine = format!("{pid}.");
+    assert!(
+        names().iter().any(|n| n.starts_with(&mine)),
+        "{:?}",
+        names()
+    );
+    let next = Server::start(dir.path(), &db.url, &["serve"]);
+    assert!(
+        names().iter().all(|n| !n.starts_with(&mine)),
+        "{:?}",
+        names()
+    );
+    assert!(next.stop().success());
 }
 
 /// Requests that once killed their connection (a panic in date arithmetic, a header smuggled
