@@ -113,6 +113,58 @@ impl Tx<'_> {
         )?;
         Ok(())
     }
+
+    /// One change to an account's row, and the sessions it ends (a disabled account, a new
+    /// password, a new scope). `awaiting` is the approval a reset password waits for.
+    fn edit_account(&mut self, id: i64, edit: &AccountEdit, awaiting: Option<Role>) -> Result<()> {
+        let changed = match edit {
+            AccountEdit::Disable | AccountEdit::Enable => self.db.exec(
+                "UPDATE accounts SET disabled = ?1 WHERE id = ?2",
+                &[matches!(edit, AccountEdit::Disable).into(), id.into()],
+            )?,
+            AccountEdit::ResetPassword(hash) => self.db.exec(
+                "UPDATE accounts SET password_hash = ?1, must_change_password = ?2, \
+                 awaiting_approval_by = ?3 WHERE id = ?4",
+                &[
+                    hash.as_str().into(),
+                    true.into(),
+                    awaiting.map(|r| r.key().to_string()).into(),
+                    id.into(),
+                ],
+            )?,
+            AccountEdit::SetRole(role, area) => {
+                self.check_area(area, "area")?;
+                self.db.exec(
+                    "UPDATE accounts SET role = ?1, area_code = ?2 WHERE id = ?3",
+                    &[role.key().into(), area.as_str().into(), id.into()],
+                )?
+            }
+            AccountEdit::Unlock => {
+                self.db.exec(
+                    "DELETE FROM login_failures WHERE account_id = ?1",
+                    &[id.into()],
+                )?;
+                self.db.exec(
+                    "UPDATE accounts SET locked_until = NULL WHERE id = ?1",
+                    &[id.into()],
+                )?
+            }
+            AccountEdit::Approve => self.db.exec(
+                "UPDATE accounts SET awaiting_approval_by = NULL WHERE id = ?1",
+                &[id.into()],
+            )?,
+        };
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("账户 {id}")));
+        }
+        if matches!(
+            edit,
+            AccountEdit::Disable | AccountEdit::ResetPassword(_) | AccountEdit::SetRole(..)
+        ) {
+            self.end_sessions_of(id)?;
+        }
+        Ok(())
+    }
 }
 
 /// What an administrator does to an existing account on the web, with what it needs.
@@ -217,64 +269,12 @@ impl Store {
             Err(why) => return Err(self.refuse_account_change(actor, action, Some(id), why)),
         };
         let mut audit = actor.entry(action, "account", AuditResult::Ok).object(id);
-        let waiting: SqlValue = allowed
-            .awaiting_approval_by
-            .map(|r| r.key().to_string())
-            .into();
+        if let AccountEdit::SetRole(role, area) = &edit {
+            audit = audit.detail(format!("role={} area={area}", role.key()));
+        }
         self.transaction(|tx| {
-            match &edit {
-                AccountEdit::Disable | AccountEdit::Enable => {
-                    let disable = matches!(edit, AccountEdit::Disable);
-                    tx.db.exec(
-                        "UPDATE accounts SET disabled = ?1 WHERE id = ?2",
-                        &[disable.into(), id.into()],
-                    )?;
-                    if disable {
-                        tx.end_sessions_of(id)?;
-                    }
-                }
-                AccountEdit::ResetPassword(hash) => {
-                    tx.db.exec(
-                        "UPDATE accounts SET password_hash = ?1, must_change_password = ?2, \
-                         awaiting_approval_by = ?3 WHERE id = ?4",
-                        &[
-                            hash.as_str().into(),
-                            true.into(),
-                            waiting.clone(),
-                            id.into(),
-                        ],
-                    )?;
-                    tx.end_sessions_of(id)?;
-                }
-                AccountEdit::SetRole(role, area) => {
-                    tx.check_area(area, "area")?;
-                    tx.db.exec(
-                        "UPDATE accounts SET role = ?1, area_code = ?2 WHERE id = ?3",
-                        &[role.key().into(), area.as_str().into(), id.into()],
-                    )?;
-                    tx.end_sessions_of(id)?;
-                    audit = audit
-                        .clone()
-                        .detail(format!("role={} area={area}", role.key()));
-                }
-                AccountEdit::Unlock => {
-                    tx.db.exec(
-                        "UPDATE accounts SET locked_until = NULL WHERE id = ?1",
-                        &[id.into()],
-                    )?;
-                    tx.db.exec(
-                        "DELETE FROM login_failures WHERE account_id = ?1",
-                        &[id.into()],
-                    )?;
-                }
-                AccountEdit::Approve => {
-                    tx.db.exec(
-                        "UPDATE accounts SET awaiting_approval_by = NULL WHERE id = ?1",
-                        &[id.into()],
-                    )?;
-                }
-            }
-            tx.audit(audit.clone())?;
+            tx.edit_account(id, &edit, allowed.awaiting_approval_by)?;
+            tx.audit(audit)?;
             Ok(tx.account_where("id", id.into())?.expect("still there").0)
         })
     }
@@ -360,19 +360,15 @@ impl Store {
         })
     }
 
-    /// Disables or enables an account; disabling ends its sessions at once.
+    /// Disables or enables an account at the command line; disabling ends its sessions.
     pub fn set_disabled(&mut self, id: i64, disabled: bool, audit: AuditEntry) -> Result<()> {
+        let edit = if disabled {
+            AccountEdit::Disable
+        } else {
+            AccountEdit::Enable
+        };
         self.transaction(|tx| {
-            let n = tx.db.exec(
-                "UPDATE accounts SET disabled = ?1 WHERE id = ?2",
-                &[disabled.into(), id.into()],
-            )?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("账户 {id}")));
-            }
-            if disabled {
-                tx.end_sessions_of(id)?;
-            }
+            tx.edit_account(id, &edit, None)?;
             tx.audit(audit.object(id))
         })
     }
@@ -385,33 +381,16 @@ impl Store {
         area: &AreaCode,
         audit: AuditEntry,
     ) -> Result<()> {
+        let edit = AccountEdit::SetRole(role, area.clone());
         self.transaction(|tx| {
-            tx.check_area(area, "area")?;
-            let n = tx.db.exec(
-                "UPDATE accounts SET role = ?1, area_code = ?2 WHERE id = ?3",
-                &[role.key().into(), area.as_str().into(), id.into()],
-            )?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("账户 {id}")));
-            }
-            tx.end_sessions_of(id)?;
+            tx.edit_account(id, &edit, None)?;
             tx.audit(audit.object(id))
         })
     }
 
     pub fn unlock(&mut self, id: i64, audit: AuditEntry) -> Result<()> {
         self.transaction(|tx| {
-            let n = tx.db.exec(
-                "UPDATE accounts SET locked_until = NULL WHERE id = ?1",
-                &[id.into()],
-            )?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("账户 {id}")));
-            }
-            tx.db.exec(
-                "DELETE FROM login_failures WHERE account_id = ?1",
-                &[id.into()],
-            )?;
+            tx.edit_account(id, &AccountEdit::Unlock, None)?;
             tx.audit(audit.object(id))
         })
     }
