@@ -729,6 +729,30 @@ fn load_in_one_pass(
         }
     })
 }
+/// The rows of an events file that could not be applied: counted, copied with their reasons
+/// to the rejected-rows file, and the first of them kept in the report.
+fn report_rejected(
+    report: &mut ImportReport,
+    path: &Path,
+    opts: &ImportOptions,
+    header_row: u64,
+    problems: HashMap<u64, Vec<RowProblem>>,
+) -> Result<(), ImportError> {
+    report.rejected = problems.len() as u64;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let plan = Plan {
+        header_row,
+        problems,
+        updates: HashMap::new(),
+        new_rows: 0,
+    };
+    report.rejected_file = write_rejected(path, opts, &plan)?;
+    set_problems(report, plan.problems);
+    Ok(())
+}
+
 /// The report's problems: the first `MAX_REPORTED_PROBLEMS` in row order, the rest counted.
 fn set_problems(report: &mut ImportReport, problems: HashMap<u64, Vec<RowProblem>>) {
     let mut all = sorted_problems(problems);
@@ -983,16 +1007,8 @@ pub fn import_events(
         if let Some(message) = stop {
             report.rows -= 1;
             report.stopped = Some(message);
-            report.rejected = problems.len() as u64;
-            let plan = Plan {
-                header_row,
-                problems,
-                updates: HashMap::new(),
-                new_rows: 0,
-            };
-            report.rejected_file = write_rejected(path, opts, &plan)?;
             progress.finish();
-            set_problems(&mut report, plan.problems);
+            report_rejected(&mut report, path, opts, header_row, problems)?;
             return Ok(report);
         }
         match event_from_row(&map, &row.cells) {
@@ -1068,17 +1084,7 @@ pub fn import_events(
         Err(e) => return Err(e.into()),
     }
     progress.finish();
-    report.rejected = problems.len() as u64;
-    if !problems.is_empty() {
-        let plan = Plan {
-            header_row,
-            problems,
-            updates: HashMap::new(),
-            new_rows: 0,
-        };
-        report.rejected_file = write_rejected(path, opts, &plan)?;
-        set_problems(&mut report, plan.problems);
-    }
+    report_rejected(&mut report, path, opts, header_row, problems)?;
     Ok(report)
 }
 

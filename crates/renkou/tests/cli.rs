@@ -544,19 +544,10 @@ fn the_demo_city_is_built_and_summarised() {
 
 #[test]
 fn postgres_takes_the_same_files() {
-    let Ok(base) = std::env::var("RENKOU_TEST_PG") else {
-        eprintln!("RENKOU_TEST_PG not set; the PostgreSQL CLI run is skipped");
+    let Some(pg) = server::TestDb::postgres("cli") else {
         return;
     };
-    let schema = format!("cli_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let url = pg.url.clone();
     let p = Place::new();
     assert!(
         renkou(&url, &["areas", "import", &p.path_str("areas.csv")])
@@ -583,9 +574,6 @@ fn postgres_takes_the_same_files() {
             .status
             .success()
     );
-    admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .unwrap();
     assert_eq!(
         std::fs::read(&pg_out).unwrap(),
         std::fs::read(&lite_out).unwrap(),

@@ -433,49 +433,6 @@ impl Tx<'_> {
         }
     }
 
-    /// People registered without an ID number (children too young for one), by what
-    /// identifies them instead: (name, birth date, household number) → the people with it.
-    pub fn persons_without_id_number(
-        &mut self,
-    ) -> Result<HashMap<(String, Date, String), Vec<PersonId>>> {
-        let rows = self.db.query(
-            "SELECT id, name, CAST(birth_date AS TEXT), household_no FROM persons \
-             WHERE id_number IS NULL",
-            &[],
-        )?;
-        let mut found: HashMap<(String, Date, String), Vec<PersonId>> = HashMap::new();
-        for r in rows {
-            let (Some(id), Some(name), Some(born), Some(household)) =
-                (r[0].int(), r[1].text(), r[2].text(), r[3].text())
-            else {
-                continue;
-            };
-            let Ok(born) = born.parse::<Date>() else {
-                continue;
-            };
-            found
-                .entry((name, born, household))
-                .or_default()
-                .push(PersonId(id));
-        }
-        Ok(found)
-    }
-
-    /// Household numbers that begin with 0, keyed by what a spreadsheet makes of them when it
-    /// reads them as numbers ("0012" → "12").
-    pub fn zero_led_households(&mut self) -> Result<HashMap<String, String>> {
-        let rows = self.db.query(
-            "SELECT DISTINCT household_no FROM persons WHERE household_no LIKE '0%'",
-            &[],
-        )?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| r[0].text())
-            .filter(|h| h.bytes().all(|b| b.is_ascii_digit()))
-            .map(|h| (h.trim_start_matches('0').to_string(), h))
-            .collect())
-    }
-
     pub fn add_person(&mut self, data: PersonData, by: &str, today: Date) -> Result<PersonId> {
         let errors = data.check(today);
         if !errors.is_empty() {

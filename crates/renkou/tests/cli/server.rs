@@ -136,38 +136,16 @@ impl Server {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Option<(u16, String)> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let client =
-                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .build_http::<Full<Bytes>>();
-            let mut req = Request::builder()
-                .method(method)
-                .uri(format!("http://127.0.0.1:{}{path}", self.port));
-            if let Some(t) = token {
-                req = req.header("authorization", format!("Bearer {t}"));
-            }
-            let body = match body {
-                Some(v) => {
-                    req = req.header("content-type", "application/json");
-                    Full::new(Bytes::from(v.to_string()))
-                }
-                None => Full::new(Bytes::new()),
-            };
-            let res = tokio::time::timeout(
-                Duration::from_secs(30),
-                client.request(req.body(body).unwrap()),
-            )
-            .await
-            .ok()?
-            .ok()?;
-            let status = res.status().as_u16();
-            let bytes = res.into_body().collect().await.ok()?.to_bytes();
-            Some((status, String::from_utf8_lossy(&bytes).into_owned()))
-        })
+        let mut headers = Vec::new();
+        if let Some(t) = token {
+            headers.push(("authorization", format!("Bearer {t}")));
+        }
+        if body.is_some() {
+            headers.push(("content-type", "application/json".to_string()));
+        }
+        let bytes = body.map(|v| v.to_string().into_bytes()).unwrap_or_default();
+        self.try_raw(method, path, &headers, bytes)
+            .map(|(status, _, body)| (status, body))
     }
 
     pub fn send(
@@ -337,31 +315,20 @@ fn bad_numbers_and_smuggled_headers_get_an_answer_not_a_dropped_connection() {
         );
     }
     // POST /lang with a header smuggled into `next`: a redirect home, no second cookie.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (status, cookies) = rt.block_on(async {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<Full<Bytes>>();
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri(format!("http://127.0.0.1:{}/lang", server.port))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Full::new(Bytes::from(
-                "lang=en&next=%2F%0D%0ASet-Cookie%3A%20evil%3D1",
-            )))
-            .unwrap();
-        let res = client.request(req).await.expect("an answer");
-        let cookies: Vec<String> = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .collect();
-        (res.status().as_u16(), cookies)
-    });
+    let (status, headers, _) = server.raw(
+        Method::POST,
+        "/lang",
+        &[(
+            "content-type",
+            "application/x-www-form-urlencoded".to_string(),
+        )],
+        b"lang=en&next=%2F%0D%0ASet-Cookie%3A%20evil%3D1".to_vec(),
+    );
+    let cookies: Vec<&str> = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert_eq!(status, 303, "{cookies:?}");
     assert!(cookies.iter().all(|c| !c.contains("evil")), "{cookies:?}");
     // Still serving.
@@ -393,14 +360,15 @@ fn form_token(html: &str) -> String {
 }
 
 impl Server {
-    /// A raw request with headers and a body; the status, the headers and the body.
-    fn raw(
+    /// A request with headers and a body: the status, the headers and the body, or None when
+    /// the connection fails or is dropped without an answer.
+    fn try_raw(
         &self,
         method: Method,
         path: &str,
         headers: &[(&str, String)],
         body: Vec<u8>,
-    ) -> (u16, axum::http::HeaderMap, String) {
+    ) -> Option<(u16, axum::http::HeaderMap, String)> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -415,19 +383,31 @@ impl Server {
             for (k, v) in headers {
                 req = req.header(*k, v);
             }
-            let res = client
-                .request(req.body(Full::new(Bytes::from(body))).unwrap())
+            let sent = client.request(req.body(Full::new(Bytes::from(body))).unwrap());
+            let res = tokio::time::timeout(Duration::from_secs(30), sent)
                 .await
-                .unwrap_or_else(|e| panic!("{path}: {e}\n{}", self.log()));
+                .ok()?
+                .ok()?;
             let status = res.status().as_u16();
             let headers = res.headers().clone();
-            let bytes = res.into_body().collect().await.unwrap().to_bytes();
-            (
+            let bytes = res.into_body().collect().await.ok()?.to_bytes();
+            Some((
                 status,
                 headers,
                 String::from_utf8_lossy(&bytes).into_owned(),
-            )
+            ))
         })
+    }
+
+    fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> (u16, axum::http::HeaderMap, String) {
+        self.try_raw(method.clone(), path, headers, body)
+            .unwrap_or_else(|| panic!("{method} {path}: no answer\n{}", self.log()))
     }
 
     fn sign_in(&self, username: &str) -> Browser {
