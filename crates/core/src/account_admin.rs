@@ -7,7 +7,8 @@
 //! system administrator makes staff accounts and resets their passwords; the security
 //! administrator approves them, gives roles and unlocks. Administrators' own accounts are made
 //! on the server (`renkou users add`); on the web an administrator's password is reset by one
-//! of the other two and approved by the third (`ADMIN_PASSWORDS`).
+//! of the other two and approved by the third (`ADMIN_PASSWORDS`), and never reset by the
+//! system administrator.
 
 use crate::access::{Role, Scope};
 use crate::account::Account;
@@ -57,10 +58,11 @@ pub struct Allowed {
 }
 
 /// An administrator's password: (whose, reset by, approved by). Each by the two others, so
-/// that no administrator alone can take over another's account.
+/// that no administrator alone can take over another's account; the system administrator,
+/// who makes the accounts, never resets an administrator's password (it only approves).
 pub const ADMIN_PASSWORDS: [(Role, Role, Role); 3] = [
     (Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin),
-    (Role::SecurityAdmin, Role::SystemAdmin, Role::AuditAdmin),
+    (Role::SecurityAdmin, Role::AuditAdmin, Role::SystemAdmin),
     (Role::AuditAdmin, Role::SecurityAdmin, Role::SystemAdmin),
 ];
 
@@ -129,6 +131,7 @@ pub fn decide(
                 awaiting_approval_by: Some(approver),
             }),
             Some((by, _)) => Err(match by {
+                Role::AuditAdmin => "这个管理员的密码由审计管理员重置",
                 Role::SystemAdmin => "这个管理员的密码由系统管理员重置",
                 _ => "这个管理员的密码由安全管理员重置",
             }),
@@ -221,7 +224,7 @@ mod tests {
             [
                 "system_admin on station: disable enable reset→security_admin",
                 "system_admin on system_admin: ",
-                "system_admin on security_admin: reset→audit_admin",
+                "system_admin on security_admin: ",
                 "system_admin on audit_admin: ",
                 "security_admin on station: role unlock",
                 "security_admin on system_admin: reset→audit_admin unlock",
@@ -229,7 +232,7 @@ mod tests {
                 "security_admin on audit_admin: reset→system_admin unlock",
                 "audit_admin on station: ",
                 "audit_admin on system_admin: ",
-                "audit_admin on security_admin: ",
+                "audit_admin on security_admin: reset→system_admin",
                 "audit_admin on audit_admin: ",
             ]
         );
@@ -272,9 +275,11 @@ mod tests {
                 "{admin}"
             );
         }
-        // For every administrator's password the resetter and the approver are two others.
+        // For every administrator's password the resetter and the approver are two others,
+        // and the system administrator resets none of them.
         for (whose, by, approver) in ADMIN_PASSWORDS {
             assert!(whose != by && whose != approver && by != approver);
+            assert_ne!(by, Role::SystemAdmin);
         }
     }
 

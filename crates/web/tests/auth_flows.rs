@@ -600,18 +600,21 @@ async fn the_system_administrator_cannot_become_anyone() {
             ))
             .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{res}");
-        // The audit administrator's password is not the system administrator's to reset.
-        let aud_id = account_id(&app, "aud");
-        let res = app
-            .send(sys.post_form(&format!("/accounts/{aud_id}/reset-password"), &[]))
-            .await;
-        assert_eq!(res.status, StatusCode::FORBIDDEN, "{res}");
-        assert!(!res.body.contains("新密码："), "{res}");
-        // The security administrator's is, and the audit administrator approves it before it
-        // works.
+        // No administrator's password is the system administrator's to reset.
+        for other in ["aud", "sec"] {
+            let id = account_id(&app, other);
+            let res = app
+                .send(sys.post_form(&format!("/accounts/{id}/reset-password"), &[]))
+                .await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{other}: {res}");
+            assert!(!res.body.contains("新密码："), "{res}");
+        }
+        // The security administrator's is the audit administrator's to reset, and works once
+        // the system administrator has approved it.
+        let aud = app.browser("aud").await;
         let sec_id = account_id(&app, "sec");
         let res = app
-            .send(sys.post_form(&format!("/accounts/{sec_id}/reset-password"), &[]))
+            .send(aud.post_form(&format!("/accounts/{sec_id}/reset-password"), &[]))
             .await;
         assert_eq!(res.status, StatusCode::OK, "{res}");
         let sec_pw = shown_password(&res.body);
@@ -619,16 +622,15 @@ async fn the_system_administrator_cannot_become_anyone() {
             .await
             .assert_error(StatusCode::FORBIDDEN, "account_awaiting_approval");
         let res = app
-            .send(sys.post_form(&format!("/accounts/{sec_id}/approve"), &[]))
+            .send(aud.post_form(&format!("/accounts/{sec_id}/approve"), &[]))
             .await;
         assert_eq!(
             res.status,
             StatusCode::FORBIDDEN,
             "the resetter approves nothing: {res}"
         );
-        let aud = app.browser("aud").await;
         let res = app
-            .send(aud.post_form(&format!("/accounts/{sec_id}/approve"), &[]))
+            .send(sys.post_form(&format!("/accounts/{sec_id}/approve"), &[]))
             .await;
         assert_eq!(res.status, StatusCode::OK, "{res}");
         // Approved: what is left is the change of the password handed out.
