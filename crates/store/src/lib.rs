@@ -367,10 +367,13 @@ impl Store {
     }
 
     /// Household numbers that begin with 0, keyed by what a spreadsheet makes of them when it
-    /// reads them as numbers ("0012" → "12").
+    /// reads them as numbers ("0012" → "12"); not when that shorter number is a household of
+    /// its own.
     pub fn zero_led_households(&mut self) -> Result<HashMap<String, String>> {
         let rows = self.db.query(
-            "SELECT DISTINCT household_no FROM persons WHERE household_no LIKE '0%'",
+            "SELECT DISTINCT z.household_no FROM persons z WHERE z.household_no LIKE '0%' \
+             AND NOT EXISTS (SELECT 1 FROM persons p \
+                             WHERE p.household_no = ltrim(z.household_no, '0'))",
             &[],
         )?;
         Ok(rows

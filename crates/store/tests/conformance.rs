@@ -2362,5 +2362,10 @@ fn children_without_an_id_number_and_zero_led_households_are_found() {
         let zeros = s.zero_led_households().unwrap();
         assert_eq!(zeros.get("12").map(String::as_str), Some("0012"));
         assert!(!zeros.contains_key("H0001"));
+        // Once "12" is a household of its own, "12" in a file is that household.
+        let mut neighbour = man(2);
+        neighbour.household_no = HouseholdNo::parse("12").unwrap();
+        s.add_person(neighbour, "test", TODAY).unwrap();
+        assert!(!s.zero_led_households().unwrap().contains_key("12"));
     });
 }
