@@ -129,6 +129,7 @@ impl Files {
     }
 
     fn job(&self, id: &str, owner: i64) -> Option<Arc<Mutex<JobState>>> {
+        self.sweep();
         self.jobs
             .lock()
             .expect("jobs lock")
@@ -138,6 +139,7 @@ impl Files {
     }
 
     fn jobs_of(&self, owner: i64) -> Vec<(String, JobState)> {
+        self.sweep();
         let jobs = self.jobs.lock().expect("jobs lock");
         let mut mine: Vec<(String, JobState)> = jobs
             .iter()
@@ -149,23 +151,16 @@ impl Files {
     }
 
     /// Forgets finished imports past their time (and past the number kept per account), with
-    /// their files; says why a new one for `owner` must wait, if it must.
-    fn make_room(&self, owner: i64) -> Result<(), &'static str> {
+    /// their files. Run on every look at the uploads and hourly by the server.
+    pub fn sweep(&self) {
         let mut jobs = self.jobs.lock().expect("jobs lock");
-        let mut finished: Vec<(String, i64, Instant)> = Vec::new();
-        let (mut running, mut mine_running) = (0, 0);
-        for (id, j) in jobs.iter() {
-            let j = j.lock().expect("job lock");
-            match j.finished_at {
-                Some(at) => finished.push((id.clone(), j.owner, at)),
-                None => {
-                    running += 1;
-                    if j.owner == owner {
-                        mine_running += 1;
-                    }
-                }
-            }
-        }
+        let mut finished: Vec<(String, i64, Instant)> = jobs
+            .iter()
+            .filter_map(|(id, j)| {
+                let j = j.lock().expect("job lock");
+                j.finished_at.map(|at| (id.clone(), j.owner, at))
+            })
+            .collect();
         finished.sort_by_key(|f| std::cmp::Reverse(f.2));
         let mut kept: HashMap<i64, usize> = HashMap::new();
         for (id, who, at) in finished {
@@ -176,9 +171,21 @@ impl Files {
                 let _ = std::fs::remove_file(self.dir.join(format!("{id}.rejected.csv")));
             }
         }
-        if mine_running > 0 {
+    }
+
+    /// Says why a new import for `owner` must wait, if it must.
+    fn make_room(&self, owner: i64) -> Result<(), &'static str> {
+        self.sweep();
+        let jobs = self.jobs.lock().expect("jobs lock");
+        let running: Vec<i64> = jobs
+            .values()
+            .map(|j| j.lock().expect("job lock"))
+            .filter(|j| j.finished_at.is_none())
+            .map(|j| j.owner)
+            .collect();
+        if running.contains(&owner) {
             Err("upload.one_at_a_time")
-        } else if running >= RUNNING_IMPORTS {
+        } else if running.len() >= RUNNING_IMPORTS {
             Err("upload.server_busy")
         } else {
             Ok(())
@@ -544,4 +551,40 @@ async fn export(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     };
     Ok(download(bytes, content_type, &name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(owner: i64, finished: bool) -> Arc<Mutex<JobState>> {
+        Arc::new(Mutex::new(JobState {
+            owner,
+            finished_at: finished.then(Instant::now),
+            ..JobState::default()
+        }))
+    }
+
+    #[test]
+    fn one_import_per_account_two_per_server_and_ten_reports_kept() {
+        let files = Files::default();
+        let add = |id: &str, j| files.jobs.lock().unwrap().insert(id.to_string(), j);
+        add("a", job(1, false));
+        assert_eq!(files.make_room(1), Err("upload.one_at_a_time"));
+        assert_eq!(files.make_room(2), Ok(()));
+        add("b", job(2, false));
+        assert_eq!(files.make_room(3), Err("upload.server_busy"));
+        for n in 0..12 {
+            std::fs::write(files.dir().join(format!("r{n}.rejected.csv")), "x").unwrap();
+            add(&format!("r{n}"), job(3, true));
+        }
+        files.sweep();
+        let kept = files.jobs_of(3).len();
+        assert_eq!(kept, KEEP_PER_ACCOUNT);
+        let files_left = std::fs::read_dir(files.dir()).unwrap().count();
+        assert_eq!(
+            files_left, KEEP_PER_ACCOUNT,
+            "the forgotten reports' files are gone"
+        );
+    }
 }
