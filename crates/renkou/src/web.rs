@@ -64,14 +64,12 @@ pub fn serve(
 /// Where uploads wait while they are imported: beside a SQLite file, or in the working
 /// directory for PostgreSQL.
 fn upload_dir(url: &str) -> Result<std::path::PathBuf> {
-    let base = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        std::env::current_dir().context("当前目录")?
-    } else {
-        let path = std::path::Path::new(url.strip_prefix("sqlite:").unwrap_or(url));
-        match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => std::env::current_dir().context("当前目录")?,
-        }
+    let beside_file = renkou_store::sqlite_path(url)
+        .and_then(|f| std::path::Path::new(f).parent())
+        .filter(|dir| !dir.as_os_str().is_empty());
+    let base = match beside_file {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::current_dir().context("当前目录")?,
     };
     Ok(base.join("renkou-uploads"))
 }

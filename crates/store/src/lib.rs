@@ -155,18 +155,25 @@ pub struct Store {
     db: Box<dyn Db>,
 }
 
+/// The SQLite file a database URL names (`sqlite:PATH`, `sqlite://PATH` or a path), or None
+/// for PostgreSQL (`postgres://…`).
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    Some(
+        url.strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url),
+    )
+}
+
 impl Store {
     /// Opens (and migrates) the database a URL names: `postgres://…`, `sqlite:PATH`, or a path.
     pub fn open(url: &str) -> Result<Store> {
-        let db: Box<dyn Db> = if url.starts_with("postgres://") || url.starts_with("postgresql://")
-        {
-            Box::new(postgres::PgDb::open(url)?)
-        } else {
-            let path = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url);
-            Box::new(sqlite::SqliteDb::open(path)?)
+        let db: Box<dyn Db> = match sqlite_path(url) {
+            Some(path) => Box::new(sqlite::SqliteDb::open(path)?),
+            None => Box::new(postgres::PgDb::open(url)?),
         };
         Ok(Store { db })
     }
