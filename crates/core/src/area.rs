@@ -33,6 +33,15 @@ impl AreaLevel {
             AreaLevel::Group => 15,
         }
     }
+    /// The level one down (a group has none).
+    pub fn below(self) -> Option<AreaLevel> {
+        match self {
+            AreaLevel::District => Some(AreaLevel::Centre),
+            AreaLevel::Centre => Some(AreaLevel::Committee),
+            AreaLevel::Committee => Some(AreaLevel::Group),
+            AreaLevel::Group => None,
+        }
+    }
     pub fn name_zh(self) -> &'static str {
         match self {
             AreaLevel::District => "市/区",

@@ -114,13 +114,7 @@ code_table! {
 impl MaritalStatus {
     /// Currently in a marriage (已婚 and its sub-codes).
     pub fn is_married(self) -> bool {
-        matches!(
-            self,
-            MaritalStatus::Married
-                | MaritalStatus::FirstMarriage
-                | MaritalStatus::Remarried
-                | MaritalStatus::Reunited
-        )
+        crate::indicator::MARRIED.contains(&self)
     }
 }
 

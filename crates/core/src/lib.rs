@@ -12,6 +12,8 @@ pub mod codes;
 pub mod dates;
 pub mod event;
 pub mod id_number;
+pub mod import;
+pub mod indicator;
 pub mod person;
 pub mod phone;
 pub mod record;

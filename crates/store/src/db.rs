@@ -15,6 +15,8 @@ pub(crate) enum SqlValue {
     Int(Option<i64>),
     Text(Option<String>),
     Bool(bool),
+    /// A calendar day, compared with DATE columns (text in SQLite, DATE in PostgreSQL).
+    Date(jiff::civil::Date),
 }
 
 impl SqlValue {
@@ -22,7 +24,7 @@ impl SqlValue {
         match self {
             SqlValue::Int(v) => *v,
             SqlValue::Bool(b) => Some(i64::from(*b)),
-            SqlValue::Text(_) => None,
+            SqlValue::Text(_) | SqlValue::Date(_) => None,
         }
     }
     pub fn text(&self) -> Option<String> {
@@ -35,7 +37,7 @@ impl SqlValue {
         match self {
             SqlValue::Bool(b) => *b,
             SqlValue::Int(v) => v.unwrap_or(0) != 0,
-            SqlValue::Text(_) => false,
+            SqlValue::Text(_) | SqlValue::Date(_) => false,
         }
     }
 }
@@ -63,6 +65,11 @@ impl From<String> for SqlValue {
 impl From<Option<String>> for SqlValue {
     fn from(v: Option<String>) -> Self {
         SqlValue::Text(v)
+    }
+}
+impl From<jiff::civil::Date> for SqlValue {
+    fn from(v: jiff::civil::Date) -> Self {
+        SqlValue::Date(v)
     }
 }
 impl From<bool> for SqlValue {

@@ -185,6 +185,7 @@ fn pg_values(params: &[SqlValue]) -> Vec<Box<dyn ToSql + Sync>> {
                 SqlValue::Int(v) => Box::new(*v),
                 SqlValue::Text(v) => Box::new(v.clone()),
                 SqlValue::Bool(v) => Box::new(*v),
+                SqlValue::Date(v) => Box::new(*v),
             }
         })
         .collect()

@@ -251,8 +251,12 @@ pub(crate) fn filter_clause_hinted(
         if m == MaritalStatus::Married {
             // 已婚 (20) is the class of 初婚, 再婚 and 复婚 (GB/T 2261.2): it finds them all.
             let mut alternatives = Vec::new();
-            for code in ["20", "21", "22", "23"] {
-                push("marital_status = {}", code.to_string(), &mut alternatives);
+            for married in renkou_core::indicator::MARRIED {
+                push(
+                    "marital_status = {}",
+                    married.code().to_string(),
+                    &mut alternatives,
+                );
             }
             parts.push(format!("({})", alternatives.join(" OR ")));
         } else {

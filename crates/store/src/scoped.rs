@@ -7,8 +7,13 @@
 
 use jiff::civil::Date;
 use renkou_core::audit::{AuditAction, AuditResult};
-use renkou_core::{Action, Actor, Area, Event, NewEvent, Person, PersonData, PersonId, Scope};
+use renkou_core::indicator::{CHILDBEARING_AGE, ELDERLY, MARRIED, UNDER_THREE};
+use renkou_core::{
+    Action, Actor, Area, Event, NewEvent, Person, PersonData, PersonId, PersonStatus,
+    PopulationType, Scope, Sex,
+};
 
+use crate::db::SqlValue;
 use crate::row::IndexHint;
 use crate::{PersonFilter, Result, Store, StoreError};
 
@@ -71,7 +76,7 @@ impl Store {
         }
     }
 
-    fn require(
+    pub(crate) fn require(
         &mut self,
         actor: &Actor,
         what: Action,
@@ -422,54 +427,55 @@ impl Store {
             return Ok(AreaSummary::default());
         };
         let area = filter.area.clone().expect("within sets an area");
-        let years_ago = |y: i16| {
-            today
-                .checked_sub(jiff::Span::new().years(y))
-                .unwrap_or(today)
-                .to_string()
+        // Every code and date is a parameter: the definitions are core's (indicator, codes).
+        let mut params: Vec<SqlValue> = vec![area.as_str().into(), crate::prefix_end(&area).into()];
+        let param = |params: &mut Vec<SqlValue>, v: SqlValue| {
+            params.push(v);
+            format!("?{}", params.len())
         };
-        let date = if self.backend() == "postgres" {
-            "CAST(CAST(?{} AS TEXT) AS DATE)"
-        } else {
-            "?{}"
+        let in_list = |params: &mut Vec<SqlValue>, codes: &[&str]| {
+            let list: Vec<String> = codes.iter().map(|c| param(params, (*c).into())).collect();
+            format!("({})", list.join(", "))
         };
-        let d = |n: usize| date.replace("{}", &n.to_string());
-        let types = match filter.population_types {
-            Some(types) => format!(
-                " AND population_type IN ({})",
-                types
-                    .iter()
-                    .map(|t| format!("'{}'", t.code()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => String::new(),
-        };
-        let married = "('20', '21', '22', '23')";
-        // Born after the day 50 years ago: aged 49 or less; born on or before 15 years ago: 15+.
-        let sql = format!(
-            "SELECT count(*), \
-             sum(CASE WHEN population_type = 'resident' THEN 1 ELSE 0 END), \
-             sum(CASE WHEN population_type = 'migrant_in' THEN 1 ELSE 0 END), \
-             sum(CASE WHEN population_type = 'migrant_out' THEN 1 ELSE 0 END), \
-             sum(CASE WHEN sex = '2' AND birth_date > {b50} AND birth_date <= {b15} THEN 1 ELSE 0 END), \
-             sum(CASE WHEN sex = '2' AND birth_date > {b50} AND birth_date <= {b15} AND marital_status IN {married} THEN 1 ELSE 0 END), \
-             sum(CASE WHEN birth_date > {b3} THEN 1 ELSE 0 END), \
-             sum(CASE WHEN birth_date <= {b60} THEN 1 ELSE 0 END) \
-             FROM persons WHERE area_code >= ?1 AND area_code < ?2 AND status = 'active'{types}",
-            b50 = d(3),
-            b15 = d(4),
-            b3 = d(5),
-            b60 = d(6),
+        let mut people = format!(
+            "area_code >= ?1 AND area_code < ?2 AND status = {}",
+            param(&mut params, PersonStatus::Active.key().into())
         );
-        let params = [
-            area.as_str().into(),
-            crate::prefix_end(&area).into(),
-            years_ago(50).into(),
-            years_ago(15).into(),
-            years_ago(3).into(),
-            years_ago(60).into(),
-        ];
+        if let Some(types) = filter.population_types {
+            let codes: Vec<&str> = types.iter().map(|t| t.code()).collect();
+            people += &format!(" AND population_type IN {}", in_list(&mut params, &codes));
+        }
+        let people_params = params.clone();
+        let married_codes: Vec<&str> = MARRIED.iter().map(|m| m.code()).collect();
+        let married = in_list(&mut params, &married_codes);
+        let mut p = |v: SqlValue| param(&mut params, v);
+        let resident = p(PopulationType::Resident.code().into());
+        let migrant_in = p(PopulationType::MigrantIn.code().into());
+        let migrant_out = p(PopulationType::MigrantOut.code().into());
+        let band = CHILDBEARING_AGE.birth_dates(today);
+        let childbearing = format!(
+            "sex = {} AND birth_date > {} AND birth_date <= {}",
+            p(Sex::Female.code().into()),
+            p(band.born_after.expect("the band has an upper age").into()),
+            p(band.born_on_or_before.into()),
+        );
+        let under_three = p(UNDER_THREE
+            .birth_dates(today)
+            .born_after
+            .expect("the band has an upper age")
+            .into());
+        let elderly = p(ELDERLY.birth_dates(today).born_on_or_before.into());
+        let count = |condition: &str| format!("sum(CASE WHEN {condition} THEN 1 ELSE 0 END)");
+        let sql = format!(
+            "SELECT count(*), {}, {}, {}, {}, {}, {}, {} FROM persons WHERE {people}",
+            count(&format!("population_type = {resident}")),
+            count(&format!("population_type = {migrant_in}")),
+            count(&format!("population_type = {migrant_out}")),
+            count(&childbearing),
+            count(&format!("{childbearing} AND marital_status IN {married}")),
+            count(&format!("birth_date > {under_three}")),
+            count(&format!("birth_date <= {elderly}")),
+        );
         let row = self.db.query(&sql, &params)?;
         let n = |i: usize| {
             row[0][i]
@@ -488,20 +494,14 @@ impl Store {
             elderly_60_plus: n(7),
             below: Vec::new(),
         };
-        if let Some(level) = match area.as_str().len() {
-            6 => Some(9),
-            9 => Some(12),
-            12 => Some(15),
-            _ => None,
-        } {
+        if let Some(below) = area.level().below() {
+            // The same parameters: the population types and the active status among them.
             let sql = format!(
-                "SELECT substr(area_code, 1, {level}), count(*) FROM persons \
-                 WHERE area_code >= ?1 AND area_code < ?2 AND status = 'active'{types} GROUP BY 1 ORDER BY 1"
+                "SELECT substr(area_code, 1, {}), count(*) FROM persons WHERE {people} \
+                 GROUP BY 1 ORDER BY 1",
+                below.digits()
             );
-            for r in self.db.query(
-                &sql,
-                &[area.as_str().into(), crate::prefix_end(&area).into()],
-            )? {
+            for r in self.db.query(&sql, &people_params)? {
                 summary.below.push((
                     r[0].text().unwrap_or_default(),
                     r[1].int().unwrap_or(0) as u64,

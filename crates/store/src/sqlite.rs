@@ -198,6 +198,7 @@ impl rusqlite::ToSql for SqlValue {
             SqlValue::Int(v) => v.to_sql(),
             SqlValue::Text(v) => v.to_sql(),
             SqlValue::Bool(v) => v.to_sql(),
+            SqlValue::Date(v) => v.to_sql(),
         }
     }
 }
