@@ -394,6 +394,25 @@ pub fn mirrored(effect: &SideEffect, cause: PersonId, on: Date) -> Option<NewEve
     })
 }
 
+/// The spouse's record after a side effect of their partner's event: married to `partner`
+/// (a remarriage after a divorce or a death), divorced, or widowed. None for a child.
+pub fn on_spouse(effect: &SideEffect, spouse: &Person, partner: PersonId) -> Option<Person> {
+    let mut s = spouse.clone();
+    match effect {
+        SideEffect::Marry { .. } => {
+            s.data.marital_status = match s.data.marital_status {
+                MaritalStatus::Divorced | MaritalStatus::Widowed => MaritalStatus::Remarried,
+                _ => MaritalStatus::FirstMarriage,
+            };
+            s.spouse_id = Some(partner);
+        }
+        SideEffect::Divorce { .. } => s.data.marital_status = MaritalStatus::Divorced,
+        SideEffect::Widow { .. } => s = widow(spouse),
+        SideEffect::Child(_) => return None,
+    }
+    Some(s)
+}
+
 /// The spouse's state after a partner's death.
 pub fn widow(spouse: &Person) -> Person {
     let mut s = spouse.clone();

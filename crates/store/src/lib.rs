@@ -576,28 +576,13 @@ impl Tx<'_> {
                 SideEffect::Marry { spouse }
                 | SideEffect::Divorce { spouse }
                 | SideEffect::Widow { spouse } => {
-                    let Some(mut other) = self.db.person(*spouse)? else {
+                    let Some(other) = self.db.person(*spouse)? else {
                         continue;
                     };
                     let before = other.data.marital_status;
-                    match effect {
-                        SideEffect::Marry { .. } => {
-                            other.data.marital_status = if matches!(
-                                before,
-                                renkou_core::MaritalStatus::Divorced
-                                    | renkou_core::MaritalStatus::Widowed
-                            ) {
-                                renkou_core::MaritalStatus::Remarried
-                            } else {
-                                renkou_core::MaritalStatus::FirstMarriage
-                            };
-                            other.spouse_id = Some(person_id);
-                        }
-                        SideEffect::Divorce { .. } => {
-                            other.data.marital_status = renkou_core::MaritalStatus::Divorced
-                        }
-                        _ => other = event::widow(&other),
-                    }
+                    let Some(other) = event::on_spouse(effect, &other, person_id) else {
+                        continue;
+                    };
                     self.db.update_person(&other, at)?;
                     if let Some(mut mirrored) = event::mirrored(effect, person_id, ev.occurred_on) {
                         mirrored.detail.changes = vec![FieldChange {
