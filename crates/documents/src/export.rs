@@ -1,55 +1,47 @@
-//! `renkou persons export`: the people file in the same columns the import reads.
+//! Exports' files: the people file in the same columns the import reads, and the register of
+//! issued documents. The caller fetches what they hold.
 
 use std::path::Path;
 
+use renkou_core::Person;
+use renkou_core::certificate::Certificate;
 use renkou_core::record::{PERSON_COLUMNS, person_to_row};
-use renkou_store::{PersonFilter, Store, StoreError};
 
-use crate::import::{ImportError, Progress};
-use crate::write::TableWriter;
+use crate::write::{TableWriter, WriteError};
 
-/// Writes every person the filter selects, in id order, streaming; returns how many.
-pub fn export_persons(
-    store: &mut Store,
-    filter: &PersonFilter,
-    out: &Path,
-    progress: &mut dyn Progress,
-) -> Result<u64, ImportError> {
-    let headers: Vec<&str> = PERSON_COLUMNS.iter().map(|c| c.zh).collect();
-    let dates: Vec<usize> = PERSON_COLUMNS
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.key.ends_with("_date"))
-        .map(|(i, _)| i)
-        .collect();
-    let text: Vec<usize> = PERSON_COLUMNS
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(c.key, "id_number" | "phone" | "household_no" | "area_code"))
-        .map(|(i, _)| i)
-        .collect();
-    let total = store.count_persons(filter)?;
-    progress.phase("导出", Some(total));
-    let mut writer = TableWriter::create(out, &headers, &dates, &text)?;
-    let mut count = 0u64;
-    let mut failure = None;
-    store
-        .each_person(filter, &mut |p| {
-            if let Err(e) = writer.write_row(&person_to_row(&p)) {
-                failure = Some(e);
-                return Err(StoreError::Database("导出中止".into()));
-            }
-            count += 1;
-            progress.advance(1);
-            Ok(())
+/// The people file, written one person at a time as the store hands them over.
+pub struct PersonsFile {
+    writer: TableWriter,
+}
+
+impl PersonsFile {
+    pub fn create(out: &Path) -> Result<PersonsFile, WriteError> {
+        let headers: Vec<&str> = PERSON_COLUMNS.iter().map(|c| c.zh).collect();
+        let dates: Vec<usize> = PERSON_COLUMNS
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.key.ends_with("_date"))
+            .map(|(i, _)| i)
+            .collect();
+        // Excel would read these as numbers and drop their leading zeros or last digits.
+        let text: Vec<usize> = PERSON_COLUMNS
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c.key, "id_number" | "phone" | "household_no" | "area_code"))
+            .map(|(i, _)| i)
+            .collect();
+        Ok(PersonsFile {
+            writer: TableWriter::create(out, &headers, &dates, &text)?,
         })
-        .or_else(|e| if failure.is_some() { Ok(()) } else { Err(e) })?;
-    if let Some(e) = failure {
-        return Err(e.into());
     }
-    writer.finish()?;
-    progress.finish();
-    Ok(count)
+
+    pub fn write(&mut self, person: &Person) -> Result<(), WriteError> {
+        self.writer.write_row(&person_to_row(person))
+    }
+
+    pub fn finish(self) -> Result<(), WriteError> {
+        self.writer.finish()
+    }
 }
 
 /// The columns of the issued-documents register (`renkou certificates export`). The holder's
@@ -70,24 +62,28 @@ const CERTIFICATE_HEADERS: &[&str] = &[
     "补发自",
 ];
 
-/// Writes every document issued in `[from, to]` (reissues included) as a table; returns how
-/// many rows. `today` decides which have expired.
-pub fn export_certificates(
-    store: &mut Store,
-    from: jiff::civil::Date,
-    to: jiff::civil::Date,
+/// One issued document as the register lists it: the holder by name and masked ID number.
+pub struct IssuedDocument<'a> {
+    pub certificate: &'a Certificate,
+    pub holder_name: &'a str,
+    pub holder_id_masked: Option<&'a str>,
+}
+
+/// Writes the documents issued in a period (reissues included) as a table; returns how many
+/// rows. `today` decides which have expired.
+pub fn write_issued_documents(
+    records: &[IssuedDocument<'_>],
     today: jiff::civil::Date,
     out: &Path,
-) -> Result<u64, ImportError> {
+) -> Result<u64, WriteError> {
     use renkou_core::certificate::Validity;
-    let records = store.issued_between(from, to)?;
     let by_id: std::collections::HashMap<i64, String> = records
         .iter()
         .filter_map(|r| Some((r.certificate.id, r.certificate.serial.clone()?)))
         .collect();
     let mut writer = TableWriter::create(out, CERTIFICATE_HEADERS, &[6, 7], &[0, 3, 4])?;
-    for r in &records {
-        let c = &r.certificate;
+    for r in records {
+        let c = r.certificate;
         let state = match c.validity_on(today) {
             Some(Validity::Valid) => "有效",
             Some(Validity::Expired) => "已过期",
@@ -102,8 +98,8 @@ pub fn export_certificates(
         writer.write_row(&[
             c.serial.clone().unwrap_or_default(),
             c.kind.name_zh().to_string(),
-            r.holder_name.clone(),
-            r.holder_id_masked.clone().unwrap_or_default(),
+            r.holder_name.to_string(),
+            r.holder_id_masked.unwrap_or_default().to_string(),
             c.area_code.to_string(),
             c.applied_at
                 .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))

@@ -2,7 +2,6 @@
 //! GB18030/GBK as Excel in China saves it, and XLSX; both read as a stream of rows numbered the
 //! way a spreadsheet shows them, and written back so Excel opens them right.
 
-mod duplicates;
 pub mod formula;
 mod read;
 mod write;

@@ -66,17 +66,7 @@ pub fn check_xlsx_size(path: &Path, max_rows: u64) -> Result<(), TableError> {
 }
 
 /// One row: its number as a spreadsheet shows it (the first row is 1) and its cells as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    pub number: u64,
-    pub cells: Vec<String>,
-}
-
-impl Row {
-    pub fn is_blank(&self) -> bool {
-        self.cells.iter().all(|c| c.trim().is_empty())
-    }
-}
+pub use renkou_core::import::SourceRow as Row;
 
 /// A table file opened for reading. Iterating yields every row, the header row included;
 /// which row is the header is for the reader of the rows to decide.

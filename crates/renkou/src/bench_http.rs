@@ -504,7 +504,7 @@ fn ensure_people(store: &mut Store, url: &str, persons: u64, seed: u64) -> Resul
     );
     let started = Instant::now();
     let mut bar = crate::progress::Bar::new();
-    use renkou_documents::import::Progress;
+    use renkou_core::import::Progress;
     bar.phase("生成", Some(persons));
     crate::demo::build(store, persons, seed, crate::today(), &mut |n| {
         bar.advance(n)

@@ -12,9 +12,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use renkou_core::audit::{AuditAction, AuditEntry, AuditResult};
+use renkou_core::import::{ImportOptions, ImportReport};
 use renkou_core::{AreaCode, PopulationType};
-use renkou_documents::import::{self, ImportOptions, ImportReport};
-use renkou_store::{PersonFilter, Store};
+use renkou_documents::import::import_file;
+use renkou_store::{PersonFilter, Store, Who};
 
 use progress::Bar;
 
@@ -263,13 +264,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Areas { command } => match command {
             AreasCommand::Import { file } => {
                 let mut store = open(&cli.db)?;
-                let report = import::import_areas(
-                    &mut store,
-                    &file,
-                    None,
-                    Some(cli_audit(AuditAction::AreaChange, "file")),
-                    &mut Bar::new(),
-                )?;
+                let who = actor();
+                let report = import_file(&file, None, None, |source| {
+                    store.import_areas(Who::Console(&who), source, &mut Bar::new())
+                })
+                .map_err(|e| anyhow::anyhow!(e))?;
                 Ok(print_report(&file, &report, "个区划"))
             }
             AreasCommand::List { under } => {
@@ -305,8 +304,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 upsert,
             } => {
                 let mut store = open(&cli.db)?;
-                let opts = import_options(&file, &flags, upsert);
-                let report = import::import_persons(&mut store, &file, &opts, &mut Bar::new())?;
+                let (opts, rejected) = import_options(&file, &flags, upsert);
+                let who = actor();
+                let report = import_file(&file, None, Some(&rejected), |source| {
+                    store.import_persons(Who::Console(&who), source, &opts, &mut Bar::new())
+                })
+                .map_err(|e| anyhow::anyhow!(e))?;
                 Ok(print_report(&file, &report, "人"))
             }
             PersonsCommand::Export {
@@ -328,12 +331,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .context("--type")?,
                     ..Default::default()
                 };
-                let n = renkou_documents::export::export_persons(
-                    &mut store,
+                let mut file = renkou_documents::export::PersonsFile::create(&out)?;
+                let who = actor();
+                let n = store.export_persons(
+                    Who::Console(&who),
                     &filter,
-                    &out,
                     &mut Bar::new(),
+                    &mut |p| file.write(p).map_err(|e| e.to_string()),
                 )?;
+                file.finish()?;
                 println!("已导出 {n} 人到 {}", out.display());
                 Ok(ExitCode::SUCCESS)
             }
@@ -341,8 +347,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Events { command } => match command {
             EventsCommand::Import { file, flags } => {
                 let mut store = open(&cli.db)?;
-                let opts = import_options(&file, &flags, false);
-                let report = import::import_events(&mut store, &file, &opts, &mut Bar::new())?;
+                let (opts, rejected) = import_options(&file, &flags, false);
+                let who = actor();
+                let report = import_file(&file, None, Some(&rejected), |source| {
+                    store.import_events(Who::Console(&who), source, &opts, &mut Bar::new())
+                })
+                .map_err(|e| anyhow::anyhow!(e))?;
                 Ok(print_report(&file, &report, "个事件"))
             }
         },
@@ -362,11 +372,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::bail!("--from {from} 晚于 --to {to}");
             }
             let mut store = open(&cli.db)?;
-            let n = renkou_documents::export::export_certificates(&mut store, from, to, day, &out)?;
-            store.audit(
-                cli_audit(AuditAction::Export, "certificates")
-                    .detail(format!("from={from} to={to} rows={n}")),
-            )?;
+            let who = actor();
+            let records = store.export_issued(Who::Console(&who), from, to)?;
+            let documents: Vec<_> = records
+                .iter()
+                .map(|r| renkou_documents::export::IssuedDocument {
+                    certificate: &r.certificate,
+                    holder_name: &r.holder_name,
+                    holder_id_masked: r.holder_id_masked.as_deref(),
+                })
+                .collect();
+            let n = renkou_documents::export::write_issued_documents(&documents, day, &out)?;
             println!(
                 "已导出 {from} 至 {to} 发放的证件 {n} 份到 {}",
                 out.display()
@@ -416,7 +432,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let started = std::time::Instant::now();
             let mut bar = Bar::new();
-            use renkou_documents::import::Progress;
+            use renkou_core::import::Progress;
             bar.phase("生成", Some(persons));
             let summary = demo::build(&mut store, persons, seed, today(), &mut |n| bar.advance(n))?;
             bar.finish();
@@ -472,7 +488,7 @@ fn cli_audit(action: AuditAction, object_kind: &str) -> AuditEntry {
     entry
 }
 
-fn import_options(file: &Path, flags: &ImportFlags, upsert: bool) -> ImportOptions {
+fn import_options(file: &Path, flags: &ImportFlags, upsert: bool) -> (ImportOptions, PathBuf) {
     let rejected = flags.rejected.clone().unwrap_or_else(|| {
         let stem = file
             .file_stem()
@@ -480,17 +496,13 @@ fn import_options(file: &Path, flags: &ImportFlags, upsert: bool) -> ImportOptio
             .unwrap_or("import");
         file.with_file_name(format!("{stem}.rejected.csv"))
     });
-    ImportOptions {
+    // Whoever runs the server's command line imports what the city needs: no row limit.
+    let opts = ImportOptions {
         skip_invalid: flags.skip_invalid,
         upsert,
-        rejected_path: Some(rejected),
-        actor: actor(),
-        today: today(),
-        within: None,
-        audit: Some(cli_audit(AuditAction::Import, "file")),
-        // Whoever runs the server's command line imports what the city needs.
-        max_rows: None,
-    }
+        ..ImportOptions::new(today())
+    };
+    (opts, rejected)
 }
 
 /// Prints what an import did, every problem as `row N, column C: reason`, and what to do next.

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use renkou_documents::import::Progress;
+use renkou_core::import::Progress;
 
 pub struct Bar {
     bar: Option<ProgressBar>,

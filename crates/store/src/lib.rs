@@ -6,9 +6,13 @@ mod accounts;
 mod audit;
 mod certificates;
 mod db;
+mod door;
+mod export;
+mod import;
 mod postgres;
 mod row;
 mod scoped;
+mod sign_in;
 mod sqlite;
 
 pub use accounts::{AccountEdit, NewAccount, Session, SessionKind};
@@ -17,7 +21,10 @@ pub use certificates::{
     CertificateListItem, CertificateStep, CertificateView, IssuedRecord, MAX_COPIES, StepInput,
     VerifiedDocument,
 };
+pub use door::Who;
+pub use import::ImportError;
 pub use scoped::{AreaSummary, COUNT_CAP, PendingView};
+pub use sign_in::LoginRefusal;
 
 use std::collections::HashMap;
 

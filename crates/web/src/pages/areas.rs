@@ -7,6 +7,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
+use renkou_core::import::Silent;
 use renkou_core::{Area, AreaCode};
 use serde::Deserialize;
 
@@ -229,22 +230,13 @@ async fn import_areas(
     let dir = tempfile::tempdir().map_err(|e| bad(&e))?;
     let path = dir.path().join(format!("areas.{ext}"));
     std::fs::write(&path, bytes).map_err(|e| bad(&e))?;
-    let within = caller.account.area.clone();
-    let audit = caller.actor.entry(
-        renkou_core::audit::AuditAction::AreaChange,
-        "file",
-        renkou_core::audit::AuditResult::Ok,
-    );
+    let actor = caller.actor.clone();
     let report = state
         .pool
         .run(move |s| {
-            renkou_documents::import::import_areas(
-                s,
-                &path,
-                Some(&within),
-                Some(audit),
-                &mut renkou_documents::import::Silent,
-            )
+            renkou_documents::import::import_file(&path, None, None, |source| {
+                s.import_areas(renkou_store::Who::Account(&actor), source, &mut Silent)
+            })
             .map_err(|e| renkou_store::StoreError::Database(e.to_string()))
         })
         .await

@@ -12,9 +12,11 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use renkou_core::audit::{AuditAction, AuditResult};
+use renkou_core::import::{ImportOptions, ImportReport, Progress, Silent};
 use renkou_core::{Action, AreaCode, AreaLevel};
-use renkou_documents::import::{self, ImportOptions, ImportReport, Progress};
+use renkou_documents::export::PersonsFile;
+use renkou_documents::import::import_file;
+use renkou_store::Who;
 use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 
@@ -315,18 +317,12 @@ async fn upload_submit(
     let opts = ImportOptions {
         skip_invalid,
         upsert,
-        rejected_path: Some(state.files.dir.join(format!("{id}.rejected.csv"))),
-        actor: caller.actor.username.clone(),
-        today: today(state.clock.now()),
-        within: Some(caller.account.area.clone()),
-        audit: Some(
-            caller
-                .actor
-                .entry(AuditAction::Import, "file", AuditResult::Ok)
-                .object(&id),
-        ),
         max_rows: Some(max_rows(&caller.account.area)),
+        object: Some(id.clone()),
+        ..ImportOptions::new(today(state.clock.now()))
     };
+    let rejected_out = state.files.dir.join(format!("{id}.rejected.csv"));
+    let actor = caller.actor.clone();
     let pool = state.pool.clone();
     let summaries = state.summaries.clone();
     tokio::task::spawn_blocking(move || {
@@ -335,10 +331,13 @@ async fn upload_submit(
             .open_store()
             .map_err(|e| e.to_string())
             .and_then(|mut store| {
-                match kind.as_str() {
-                    "events" => import::import_events(&mut store, &path, &opts, &mut progress),
-                    _ => import::import_persons(&mut store, &path, &opts, &mut progress),
-                }
+                import_file(&path, opts.max_rows, Some(&rejected_out), |source| {
+                    let who = Who::Account(&actor);
+                    match kind.as_str() {
+                        "events" => store.import_events(who, source, &opts, &mut progress),
+                        _ => store.import_persons(who, source, &opts, &mut progress),
+                    }
+                })
                 .map_err(|e| e.to_string())
             });
         let _ = std::fs::remove_file(&path);
@@ -497,44 +496,17 @@ async fn export(
         .dir
         .join(format!("{}-{name}", &random_token()[..8]));
     let actor = caller.actor.clone();
-    let detail = format!(
-        "area={} population_type={} q={}",
-        filter
-            .area
-            .as_ref()
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
-        filter.population_type.map(|p| p.code()).unwrap_or(""),
-        // A search by ID number or name is recorded as its kind, never its text.
-        match &filter.search {
-            Some(renkou_store::PersonSearch::IdNumber(_)) => "id_number",
-            Some(renkou_store::PersonSearch::IdNumberPrefix(_)) => "id_prefix",
-            Some(renkou_store::PersonSearch::Phone(_)) => "phone",
-            Some(renkou_store::PersonSearch::NamePrefix(_)) => "name",
-            None => "",
-        }
-    );
     let path = out.clone();
     let rows = state
         .pool
         .run(move |s| {
-            let scoped = filter.within(&actor.scope);
-            let rows = match &scoped {
-                Some(f) => renkou_documents::export::export_persons(
-                    s,
-                    f,
-                    &path,
-                    &mut renkou_documents::import::Silent,
-                )
-                .map_err(|e| renkou_store::StoreError::Database(e.to_string()))?,
-                // An area outside the account's own: nothing to say about it.
-                None => return Err(renkou_store::StoreError::NotFound("区划".into())),
-            };
-            s.audit(
-                actor
-                    .entry(AuditAction::Export, "persons", AuditResult::Ok)
-                    .detail(format!("{detail} rows={rows}")),
-            )?;
+            let mut file = PersonsFile::create(&path)
+                .map_err(|e| renkou_store::StoreError::Database(e.to_string()))?;
+            let rows = s.export_persons(Who::Account(&actor), &filter, &mut Silent, &mut |p| {
+                file.write(p).map_err(|e| e.to_string())
+            })?;
+            file.finish()
+                .map_err(|e| renkou_store::StoreError::Database(e.to_string()))?;
             Ok(rows)
         })
         .await
