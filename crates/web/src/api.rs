@@ -160,13 +160,9 @@ async fn create_token(
 /// End the token this call is made with.
 #[utoipa::path(delete, path = "/api/v1/tokens/current", responses((status = 204)))]
 async fn revoke_token(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
-    let entry = caller
-        .actor
-        .entry(AuditAction::Logout, "session", AuditResult::Ok)
-        .object(caller.account.id);
-    let hash = caller.token_hash.clone();
-    state.sessions.forget(&caller.token_hash);
-    state.pool.run(move |s| s.end_session(&hash, entry)).await?;
+    let (actor, hash) = (caller.actor.clone(), caller.token_hash.clone());
+    state.sessions.forget(&hash);
+    state.pool.run(move |s| s.sign_out(&actor, &hash)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -14,9 +14,8 @@ use axum::http::{Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use renkou_core::account::{self, Account};
-use renkou_core::audit::{AuditAction, AuditEntry, AuditResult};
 use renkou_core::{Action, Actor, Scope};
-use renkou_store::{Session, SessionKind};
+use renkou_store::{LoginRefusal, Session, SessionKind};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -223,18 +222,14 @@ pub async fn login(
     kind: SessionKind,
 ) -> Result<LoggedIn, AppError> {
     let username = username.trim().to_string();
-    let audit_failure = |account: Option<&Account>, reason: &str| {
-        let mut e = AuditEntry::new(AuditAction::Login, "session", AuditResult::Failed)
-            .from_source(source)
-            .detail(reason);
-        if let Some(a) = account {
-            e = e.by(a.id, a.username.as_str()).object(a.id);
-        }
-        e
+    let refused = |account: Option<Account>, why: LoginRefusal| {
+        let source = source.to_string();
+        state
+            .pool
+            .run(move |s| s.login_refused(&source, account.as_ref(), why))
     };
     if !state.throttle.allow(source, &username) {
-        let entry = audit_failure(None, "throttled");
-        state.pool.run(move |s| s.audit(entry)).await?;
+        refused(None, LoginRefusal::Throttled).await?;
         return Err(AppError::Throttled);
     }
     let found = {
@@ -259,8 +254,7 @@ pub async fn login(
     let now = state.clock.now();
     let Some(account) = account else {
         // The typed name is not kept: it may be a password typed in the wrong box.
-        let entry = audit_failure(None, "unknown_user");
-        state.pool.run(move |s| s.audit(entry)).await?;
+        refused(None, LoginRefusal::UnknownUser).await?;
         let names = &state.unknown_names;
         let lock = names
             .locked_until(&username, now)
@@ -268,21 +262,18 @@ pub async fn login(
         return Err(lock.map_or(AppError::Unauthenticated, AppError::Locked));
     };
     if account.disabled {
-        let entry = audit_failure(Some(&account), "disabled");
-        state.pool.run(move |s| s.audit(entry)).await?;
+        refused(Some(account), LoginRefusal::Disabled).await?;
         return Err(AppError::Unauthenticated);
     }
     if let Some(until) = account.locked_until.filter(|u| *u > now) {
-        let entry = audit_failure(Some(&account), "locked");
-        state.pool.run(move |s| s.audit(entry)).await?;
+        refused(Some(account), LoginRefusal::Locked).await?;
         return Err(AppError::Locked(until));
     }
     if !password_ok {
-        let entry = audit_failure(Some(&account), "wrong_password");
-        let id = account.id;
+        let source = source.to_string();
         let locked = state
             .pool
-            .run(move |s| s.login_failed(id, now, entry))
+            .run(move |s| s.wrong_password(&source, &account, now))
             .await?;
         return Err(match locked {
             Some(until) => AppError::Locked(until),
@@ -291,24 +282,20 @@ pub async fn login(
     }
     // A credential one administrator handed out opens nothing until a second has approved it.
     if let Some(approver) = account.awaiting_approval_by {
-        let entry = audit_failure(Some(&account), "awaiting_approval");
-        state.pool.run(move |s| s.audit(entry)).await?;
+        refused(Some(account), LoginRefusal::AwaitingApproval).await?;
         return Err(AppError::AwaitingApproval(approver));
     }
     let token = random_token();
     let csrf = random_token();
-    let entry = AuditEntry::new(AuditAction::Login, "session", AuditResult::Ok)
-        .by(account.id, account.username.as_str())
-        .object(account.id)
-        .from_source(source)
-        .detail(match kind {
-            SessionKind::Browser => "browser",
-            SessionKind::Api => "api_token",
-        });
-    let (id, hash, c) = (account.id, token_hash(&token), csrf.clone());
+    let (signed_in, hash, c, source) = (
+        account.clone(),
+        token_hash(&token),
+        csrf.clone(),
+        source.to_string(),
+    );
     state
         .pool
-        .run(move |s| s.start_session(id, kind, &hash, &c, now, entry))
+        .run(move |s| s.sign_in(&source, &signed_in, kind, &hash, &c, now))
         .await?;
     Ok(LoggedIn {
         account,
@@ -348,15 +335,12 @@ impl Caller {
         action: Action,
         what: &str,
     ) -> Result<(), AppError> {
-        if self.allows(action) {
-            return Ok(());
-        }
-        let entry = self
-            .actor
-            .entry(AuditAction::Access, what, AuditResult::Denied)
-            .detail(format!("{action:?}"));
-        state.pool.run(move |s| s.audit(entry)).await?;
-        Err(AppError::Forbidden)
+        let (actor, what) = (self.actor.clone(), what.to_string());
+        state
+            .pool
+            .run(move |s| s.check_access(&actor, action, &what))
+            .await?;
+        Ok(())
     }
 
     /// For forms: the token a form posted must be this session's.

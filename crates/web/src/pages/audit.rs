@@ -5,8 +5,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use renkou_core::Action;
-use renkou_core::audit::{AuditAction, AuditResult, AuditRow};
+use renkou_core::audit::{AuditAction, AuditRow};
 use renkou_store::{AuditCheck, AuditFilter};
 use serde::{Deserialize, Serialize};
 
@@ -56,10 +55,6 @@ async fn audit_page(
     Query(q): Query<AuditQuery>,
 ) -> PageResult {
     let t = caller.t();
-    caller
-        .require(&state, Action::ReadAudit, "audit")
-        .await
-        .or_page(t)?;
     let filter = AuditFilter {
         username: q.username.clone(),
         action: q.action.clone(),
@@ -69,22 +64,10 @@ async fn audit_page(
     };
     let verify = q.verify.is_some();
     let before = q.before;
-    let entry = caller
-        .actor
-        .entry(AuditAction::AuditRead, "audit", AuditResult::Ok)
-        .detail(if verify { "verify" } else { "browse" });
+    let actor = caller.actor.clone();
     let (rows, check) = state
         .pool
-        .run(move |s| {
-            s.audit(entry)?;
-            let rows = s.audit_rows(&filter, before, PAGE + 1)?;
-            let check = if verify {
-                Some(s.verify_audit()?)
-            } else {
-                None
-            };
-            Ok((rows, check))
-        })
+        .run(move |s| s.read_audit(&actor, &filter, before, PAGE + 1, verify))
         .await
         .or_page(t)?;
     let next = (rows.len() > PAGE as usize).then(|| {

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use renkou_core::account::check_password;
-use renkou_core::audit::{AuditAction, AuditResult};
 use renkou_store::SessionKind;
 use serde::Deserialize;
 
@@ -215,15 +214,11 @@ async fn logout(
 ) -> PageResult {
     let t = caller.t();
     caller.check_csrf(&form.csrf).or_page(t)?;
-    let entry = caller
-        .actor
-        .entry(AuditAction::Logout, "session", AuditResult::Ok)
-        .object(caller.account.id);
-    let hash = caller.token_hash.clone();
+    let (actor, hash) = (caller.actor.clone(), caller.token_hash.clone());
     state.sessions.forget(&hash);
     state
         .pool
-        .run(move |s| s.end_session(&hash, entry))
+        .run(move |s| s.sign_out(&actor, &hash))
         .await
         .or_page(t)?;
     let mut res = Redirect::to("/login").into_response();
@@ -292,16 +287,13 @@ async fn password_submit(
     // The current password is a password guess like a login: throttled before any hashing,
     // and a wrong one counts towards the lockout (which ends this session too) and is audited.
     let username = caller.account.username.to_string();
-    let failure = |reason: &str| {
-        caller
-            .actor
-            .entry(AuditAction::PasswordChange, "account", AuditResult::Failed)
-            .object(caller.account.id)
-            .detail(reason)
-    };
     if !state.throttle.allow(&caller.actor.source, &username) {
-        let entry = failure("throttled");
-        state.pool.run(move |s| s.audit(entry)).await.or_page(t)?;
+        let actor = caller.actor.clone();
+        state
+            .pool
+            .run(move |s| s.password_change_refused(&actor, "throttled"))
+            .await
+            .or_page(t)?;
         return Err(PageError(t, AppError::Throttled));
     }
     let stored = state
@@ -321,14 +313,10 @@ async fn password_submit(
     .map_err(|e| AppError::Internal(e.to_string()))
     .or_page(t)?;
     if !current_ok {
-        let (id, now, entry) = (
-            caller.account.id,
-            state.clock.now(),
-            failure("wrong_password"),
-        );
+        let (actor, now) = (caller.actor.clone(), state.clock.now());
         let locked = state
             .pool
-            .run(move |s| s.login_failed(id, now, entry))
+            .run(move |s| s.wrong_current_password(&actor, now))
             .await
             .or_page(t)?;
         if let Some(until) = locked {
@@ -340,13 +328,10 @@ async fn password_submit(
     let Some(new_hash) = new_hash else {
         return again(t.s("password.same_as_current").to_string());
     };
-    let entry = caller
-        .actor
-        .entry(AuditAction::PasswordChange, "account", AuditResult::Ok);
-    let id = caller.account.id;
+    let actor = caller.actor.clone();
     state
         .pool
-        .run(move |s| s.set_password(id, &new_hash, false, entry))
+        .run(move |s| s.change_own_password(&actor, &new_hash))
         .await
         .or_page(t)?;
     state.sessions.clear();
