@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use renkou_core::audit::{AuditAction, AuditResult};
 use renkou_core::{Action, PersonId};
 use renkou_store::SessionKind;
 use serde::{Deserialize, Serialize};
@@ -454,19 +453,27 @@ async fn openapi_json() -> impl IntoResponse {
     Json(openapi())
 }
 
+/// One operation as the docs page lists it.
+struct DocOperation {
+    method: &'static str,
+    path: String,
+    text: Option<String>,
+    parameters: Vec<(String, String)>,
+    responses: Vec<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "api_docs.html")]
+struct DocsPage {
+    title: String,
+    description: Option<String>,
+    operations: Vec<DocOperation>,
+}
+
 /// A readable page of the API, drawn from the same document (no script needed).
-async fn docs() -> Html<String> {
+async fn docs() -> Response {
     let doc = openapi();
-    let mut html = String::from(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>renkou API</title>\
-         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body class=\"docs\"><main>",
-    );
-    let esc = crate::pages::escape;
-    html.push_str(&format!("<h1>{}</h1>", esc(&doc.info.title)));
-    if let Some(d) = &doc.info.description {
-        html.push_str(&format!("<p>{}</p>", esc(d)));
-    }
-    html.push_str("<p><a href=\"/api/openapi.json\">openapi.json</a></p>");
+    let mut operations = Vec::new();
     for (path, item) in &doc.paths.paths {
         let ops = [
             ("GET", &item.get),
@@ -476,31 +483,23 @@ async fn docs() -> Html<String> {
         ];
         for (method, op) in ops {
             let Some(op) = op else { continue };
-            html.push_str(&format!(
-                "<section class=\"op\"><h2><code>{method} {}</code></h2>",
-                esc(path)
-            ));
-            if let Some(s) = &op.description.clone().or(op.summary.clone()) {
-                html.push_str(&format!("<p>{}</p>", esc(s)));
-            }
-            if let Some(params) = &op.parameters {
-                html.push_str("<ul>");
-                for p in params {
-                    html.push_str(&format!(
-                        "<li><code>{}</code> {}</li>",
-                        esc(&p.name),
-                        esc(p.description.as_deref().unwrap_or(""))
-                    ));
-                }
-                html.push_str("</ul>");
-            }
-            let codes: Vec<&String> = op.responses.responses.keys().collect();
-            html.push_str(&format!(
-                "<p>→ {}</p></section>",
-                codes.iter().map(|c| esc(c)).collect::<Vec<_>>().join(", ")
-            ));
+            operations.push(DocOperation {
+                method,
+                path: path.clone(),
+                text: op.description.clone().or(op.summary.clone()),
+                parameters: op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .map(|p| (p.name.clone(), p.description.clone().unwrap_or_default()))
+                    .collect(),
+                responses: op.responses.responses.keys().cloned().collect(),
+            });
         }
     }
-    html.push_str("</main></body></html>");
-    Html(html)
+    crate::pages::render(DocsPage {
+        title: doc.info.title,
+        description: doc.info.description,
+        operations,
+    })
 }

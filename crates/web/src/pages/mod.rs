@@ -34,22 +34,6 @@ pub fn routes() -> Router<AppState> {
         .merge(certificates::routes())
 }
 
-/// HTML-escapes text for the few places that build markup by hand.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// One entry of the left navigation.
 pub struct NavItem {
     pub href: &'static str,
