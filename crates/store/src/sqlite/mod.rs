@@ -7,7 +7,7 @@ use renkou_core::{
     Area, AreaCode, Event, EventDetail, EventId, EventKind, IdNumber, NewEvent, Person, PersonData,
     PersonId,
 };
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::db::{Db, SqlValue};
 use crate::row::{
@@ -15,26 +15,29 @@ use crate::row::{
 };
 use crate::{PersonFilter, Result, StoreError};
 
+mod rows;
+use rows::*;
+
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         "register",
-        include_str!("../migrations/sqlite/0001_register.sql"),
+        include_str!("../../migrations/sqlite/0001_register.sql"),
     ),
     (
         2,
         "accounts_audit",
-        include_str!("../migrations/sqlite/0002_accounts_audit.sql"),
+        include_str!("../../migrations/sqlite/0002_accounts_audit.sql"),
     ),
     (
         3,
         "certificates",
-        include_str!("../migrations/sqlite/0003_certificates.sql"),
+        include_str!("../../migrations/sqlite/0003_certificates.sql"),
     ),
     (
         4,
         "account_approval",
-        include_str!("../migrations/sqlite/0004_account_approval.sql"),
+        include_str!("../../migrations/sqlite/0004_account_approval.sql"),
     ),
 ];
 
@@ -113,93 +116,6 @@ impl SqliteDb {
             tx.commit()?;
         }
         Ok(())
-    }
-}
-
-fn raw_person(r: &Row<'_>) -> rusqlite::Result<RawPerson> {
-    Ok(RawPerson {
-        id: r.get(0)?,
-        id_number: r.get(1)?,
-        name: r.get(2)?,
-        sex: r.get(3)?,
-        birth_date: r.get(4)?,
-        ethnicity: r.get(5)?,
-        marital_status: r.get(6)?,
-        education: r.get(7)?,
-        phone: r.get(8)?,
-        household_no: r.get(9)?,
-        relation: r.get(10)?,
-        population_type: r.get(11)?,
-        registered_place_code: r.get(12)?,
-        registered_place_text: r.get(13)?,
-        area_code: r.get(14)?,
-        address: r.get(15)?,
-        arrival_date: r.get(16)?,
-        leaving_date: r.get(17)?,
-        origin_or_destination: r.get(18)?,
-        status: r.get(19)?,
-        death_date: r.get(20)?,
-        spouse_id: r.get(21)?,
-        mother_id: r.get(22)?,
-        pregnant: r.get(23)?,
-        contraception: r.get(24)?,
-    })
-}
-
-fn person_params<'a>(p: &'a PersonRow<'a>) -> [&'a dyn rusqlite::ToSql; 25] {
-    [
-        &p.id,
-        &p.id_number,
-        &p.name,
-        &p.sex,
-        &p.birth_date,
-        &p.ethnicity,
-        &p.marital_status,
-        &p.education,
-        &p.phone,
-        &p.household_no,
-        &p.relation,
-        &p.population_type,
-        &p.registered_place_code,
-        &p.registered_place_text,
-        &p.area_code,
-        &p.address,
-        &p.arrival_date,
-        &p.leaving_date,
-        &p.origin_or_destination,
-        &p.status,
-        &p.death_date,
-        &p.spouse_id,
-        &p.mother_id,
-        &p.pregnant,
-        &p.contraception,
-    ]
-}
-
-fn insert_sql() -> String {
-    let marks: Vec<String> = (1..=25).map(|i| format!("?{i}")).collect();
-    format!(
-        "INSERT INTO persons ({PERSON_COLUMNS}, updated_at) VALUES ({}, ?26)",
-        marks.join(", ")
-    )
-}
-
-fn detail_json(e: &NewEvent) -> Result<String> {
-    serde_json::to_string(&e.detail).map_err(|e| StoreError::Database(e.to_string()))
-}
-
-fn ph(n: usize) -> String {
-    format!("?{n}")
-}
-
-impl rusqlite::ToSql for SqlValue {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        match self {
-            SqlValue::Int(v) => v.to_sql(),
-            SqlValue::Text(v) => v.to_sql(),
-            SqlValue::Bool(v) => v.to_sql(),
-            SqlValue::Date(v) => v.to_sql(),
-        }
     }
 }
 
