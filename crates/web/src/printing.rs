@@ -5,12 +5,11 @@ use std::sync::{Arc, OnceLock};
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use renkou_core::audit::{AuditAction, AuditResult};
-use renkou_core::certificate::{Step, Validity};
+use renkou_core::certificate::Step;
 use renkou_core::person::FieldError;
 use renkou_core::{Actor, CertificateKind, Sex};
 use renkou_documents::certificate_pdf::{CertificatePaper, PrintError, Printer};
-use renkou_store::{CertificateView, MAX_COPIES, StepInput};
+use renkou_store::{CertificateView, StepInput};
 
 use crate::AppState;
 use crate::auth::today;
@@ -141,33 +140,15 @@ pub fn paper_of(view: &CertificateView, issuer: String, verify_base: &str) -> Ce
     }
 }
 
-/// Renders a document and records the print: the document is read (an audited view), checked
-/// as printable, rendered, and only then is the print step written with its copies. Returns
-/// the serial and the PDF.
+/// Renders a document and records the print: the store's door decides the print and opens the
+/// document (an audited view), the paper is rendered, and only then is the print step written
+/// with its copies. Returns the serial and the PDF.
 pub async fn print(
     state: &AppState,
     actor: &Actor,
     id: i64,
     copies: u32,
 ) -> Result<(String, Vec<u8>), AppError> {
-    if !(1..=MAX_COPIES).contains(&copies) {
-        return Err(AppError::Invalid(vec![FieldError::new(
-            "copies",
-            format!("份数应为 1 到 {MAX_COPIES}"),
-        )]));
-    }
-    if !actor.scope.allows(renkou_core::Action::PrintCertificate) {
-        let a = actor.clone();
-        let entry = a
-            .entry(
-                AuditAction::CertificatePrint,
-                "certificate",
-                AuditResult::Denied,
-            )
-            .object(id);
-        state.pool.run(move |s| s.audit(entry)).await?;
-        return Err(AppError::Forbidden);
-    }
     // The address on the paper is only ever the configured one: a request's Host header is
     // the client's to forge.
     let verify_base = state
@@ -181,7 +162,7 @@ pub async fn print(
     let (view, issuer) = state
         .pool
         .run(move |s| {
-            let view = s.certificate_for(&a, id, day)?;
+            let view = s.certificate_to_print(&a, id, copies, day)?;
             let city = s
                 .area_path(&view.certificate.area_code)?
                 .into_iter()
@@ -191,12 +172,6 @@ pub async fn print(
             Ok((view, format!("{city}社区人口和计划生育服务管理站")))
         })
         .await?;
-    if view.certificate.validity_on(day) != Some(Validity::Valid) {
-        return Err(AppError::Invalid(vec![FieldError::new(
-            "step",
-            "只有有效的已发证件可以打印",
-        )]));
-    }
     let paper = paper_of(&view, issuer, &verify_base);
     let slot = state.printer.clone();
     let rendered = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
@@ -214,15 +189,10 @@ pub async fn print(
             // The staff see why (a font to install, a character no font has); the trail
             // keeps that the print failed.
             let a = actor.clone();
-            let entry = a
-                .entry(
-                    AuditAction::CertificatePrint,
-                    "certificate",
-                    AuditResult::Failed,
-                )
-                .object(id)
-                .detail("render_failed");
-            state.pool.run(move |s| s.audit(entry)).await?;
+            state
+                .pool
+                .run(move |s| s.certificate_print_failed(&a, id))
+                .await?;
             return Err(AppError::Invalid(vec![FieldError::new("print", message)]));
         }
     };
