@@ -7,7 +7,6 @@
 //! the pages a user looks at most (and of any page a test failed on) are written to DIR.
 //! RENKOU_CHROMIUM and RENKOU_CHROMEDRIVER name other binaries than those on the PATH.
 
-#[path = "browser/harness.rs"]
 mod harness;
 
 use harness::{Db, OFFICER_AREA, PASSWORD, Page, Person, id_number, masked, run, run_on};

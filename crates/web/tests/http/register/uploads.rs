@@ -1,0 +1,134 @@
+//! Uploads.
+
+use super::*;
+
+/// The people file's header, and a row for a person as `PersonSpec` holds them.
+fn people_csv(people: &[&PersonSpec]) -> Vec<u8> {
+    let keys = [
+        "id_number",
+        "name",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "marital_status",
+        "education",
+        "phone",
+        "household_no",
+        "relation",
+        "population_type",
+        "registered_place",
+        "area_code",
+        "address",
+    ];
+    let mut text = keys.join(",");
+    for p in people {
+        text.push('\n');
+        text.push_str(&keys.iter().map(|k| p.get(k)).collect::<Vec<_>>().join(","));
+    }
+    text.push('\n');
+    text.into_bytes()
+}
+
+/// An officer's file with the number of someone registered in the next committee: the row is
+/// refused without saying that the person exists there, and the trail names whom it was about.
+#[tokio::test]
+async fn an_import_does_not_confirm_who_is_registered_outside_the_area() {
+    let app = TestApp::new();
+    let t = town(&app);
+    let officer = app.browser("li.ming").await;
+    let stranger = t.zhang_qiang.spec.clone().set("area_code", K1);
+    let newcomer = app.woman("赵雪", K1);
+    let file = people_csv(&[&stranger, &newcomer]);
+    let seq = app.last_seq();
+    let page = app
+        .upload_and_wait(&officer, &[("kind", "persons")], "people.csv", &file)
+        .await;
+    assert!(page.body.contains("此行不能在本辖区导入"), "{page}");
+    for telling in ["已在登记", "其他辖区", "已登记", t.zhang_qiang.spec.name()] {
+        assert!(!page.body.contains(telling), "{telling}: {page}");
+    }
+    let denied: Vec<_> = app
+        .audit_after(seq)
+        .into_iter()
+        .filter(|r| r.action == "import" && r.result == "denied")
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:#?}");
+    assert_eq!(denied[0].object_id, Some(t.zhang_qiang.id().to_string()));
+    assert_eq!(denied[0].object_kind, "person");
+}
+
+/// The upload page states its limits, and a file past the account's row limit is not read
+/// further: nothing is written, and the report says why.
+#[tokio::test]
+async fn an_upload_past_the_row_limit_is_refused_whole() {
+    let app = TestApp::new();
+    app.add_account("leader.g1", Role::CommitteeOfficer, K1);
+    let officer = app.browser("leader.g1").await;
+    let page = app.send(officer.get("/upload")).await;
+    assert!(page.body.contains("一个文件最多 100000 行"), "{page}");
+    let before = app
+        .with_db(|s| s.count_persons(&PersonFilter::default()))
+        .unwrap();
+    // 100,001 rows of one person each, valid and distinct.
+    let mut text =
+        String::from("身份证号,姓名,民族,婚姻状况,户编号,与户主关系,人口类型,居住地区划\n");
+    for n in 0..100_001u32 {
+        let born = jiff::civil::date(1950, 1, 1)
+            .checked_add(jiff::Span::new().days(i64::from(n / 900)))
+            .unwrap();
+        let id = renkou_core::IdNumber::from_parts("340705", born, (n % 900) as u16).unwrap();
+        text.push_str(&format!("{id},张三,汉族,未婚,H{n},户主,常住,{K1}\n"));
+    }
+    let report = app
+        .upload_and_wait(
+            &officer,
+            &[("kind", "persons"), ("skip_invalid", "1")],
+            "big.csv",
+            text.as_bytes(),
+        )
+        .await;
+    assert!(report.body.contains("文件超过 100000 行数据"), "{report}");
+    assert!(report.body.contains("整个文件没有导入"), "{report}");
+    let after = app
+        .with_db(|s| s.count_persons(&PersonFilter::default()))
+        .unwrap();
+    assert_eq!(before, after);
+}
+
+/// Ages no one has, on the list page, its export and the API: a field error, never a panic
+/// that drops the connection, and never a bound silently left out.
+#[tokio::test]
+async fn ages_out_of_range_are_field_errors_everywhere() {
+    let app = TestApp::new();
+    let _t = town(&app);
+    let browser = app.browser("li.ming").await;
+    let token = app.token("li.ming").await;
+    for query in [
+        "age_min=2147483648",
+        "age_min=20000",
+        "age_max=19998",
+        "age_min=19997",
+    ] {
+        let page = app.send(browser.get(&format!("/persons?{query}"))).await;
+        assert!(
+            page.body.contains("年龄应在 0 到 150 岁之间"),
+            "{query}: {page}"
+        );
+        let export = app
+            .send(browser.get(&format!("/persons/export?{query}")))
+            .await;
+        assert_eq!(
+            export.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {export}"
+        );
+        let api = app
+            .send(get(&format!("/api/v1/persons?{query}")).bearer(&token))
+            .await;
+        assert_eq!(
+            api.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {api}"
+        );
+    }
+}
