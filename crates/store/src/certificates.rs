@@ -17,7 +17,7 @@ mod queues;
 mod rows;
 mod steps;
 
-use rows::{bad, not_found};
+use rows::{corrupt, not_found};
 
 /// What a step asks beyond the document, and the most copies one print may make: decided in
 /// core with the rest of the rules.
@@ -111,7 +111,7 @@ impl Store {
                 .iter()
                 .map(|r| {
                     let state = CertificateState::parse(&r[1].text().unwrap_or_default())
-                        .map_err(|_| bad("状态"))?;
+                        .map_err(|_| corrupt("状态"))?;
                     Ok((r[0].int().unwrap_or_default(), state))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -135,7 +135,7 @@ impl Store {
             let id = rows
                 .first()
                 .and_then(|r| r[0].int())
-                .ok_or_else(|| bad("编号"))?;
+                .ok_or_else(|| corrupt("编号"))?;
             let c = tx.certificate(id)?.ok_or_else(|| not_found(id))?;
             tx.add_step(&c, Step::Apply, actor, at, application.note.clone())?;
             tx.audit(
@@ -178,7 +178,10 @@ impl Store {
             let Some(c) = tx.certificate(id)? else {
                 return Ok(Err(None));
             };
-            let holder = tx.db.person(c.person_id)?.ok_or_else(|| bad("持证人"))?;
+            let holder = tx
+                .db
+                .person(c.person_id)?
+                .ok_or_else(|| corrupt("持证人"))?;
             if !certificate::reaches(&actor.scope, &c, &holder.data) {
                 return Ok(Err(Some(Refusal::OutOfReach)));
             }

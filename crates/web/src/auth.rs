@@ -393,8 +393,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Source {
     }
 }
 
-pub fn lang_of(parts: &Parts) -> Lang {
-    Lang::from_cookie(cookie(parts, LANG_COOKIE))
+/// The language a request asks for (its language cookie; Chinese without one).
+pub fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    Lang::from_cookie(cookie_in(headers, LANG_COOKIE))
 }
 
 /// Why a request has no caller: a page redirects to the login form, the API answers 401.
@@ -439,7 +440,10 @@ impl FromRequestParts<AppState> for Caller {
                     );
                     NoCaller::Page(Redirect::to(&target).into_response())
                 }
-                other => NoCaller::Page(crate::pages::error_page(T::new(lang_of(parts)), other)),
+                other => NoCaller::Page(crate::pages::error_page(
+                    T::new(lang_of(&parts.headers)),
+                    other,
+                )),
             }
         };
         let bearer = parts
@@ -510,7 +514,7 @@ impl FromRequestParts<AppState> for Caller {
             kind: session.kind,
             csrf: session.csrf_token,
             token_hash: hash,
-            lang: lang_of(parts),
+            lang: lang_of(&parts.headers),
         })
     }
 }

@@ -18,7 +18,8 @@ pub(super) const CERTIFICATE_COLUMNS: &str = "c.id, c.kind, c.person_id, c.area_
     c.issued_on, c.valid_until, c.processing_seconds, c.copies_printed, c.delivered, \
     c.replaces, c.replaced_by, c.reason";
 
-pub(super) fn bad(what: &str) -> StoreError {
+/// A stored certificate row that cannot be read back: the database, not the request, is wrong.
+pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Database(format!("证件表中的{what}无效"))
 }
 
@@ -29,13 +30,13 @@ pub(super) fn date(v: &SqlValue) -> Option<Date> {
 pub(super) fn certificate_from(r: &[SqlValue]) -> Result<Certificate> {
     let text = |i: usize| r[i].text().unwrap_or_default();
     Ok(Certificate {
-        id: r[0].int().ok_or_else(|| bad("编号"))?,
-        kind: CertificateKind::parse(&text(1)).map_err(|_| bad("证件类型"))?,
-        person_id: PersonId(r[2].int().ok_or_else(|| bad("持证人"))?),
-        area_code: AreaCode::parse(&text(3)).map_err(|_| bad("区划"))?,
-        state: CertificateState::parse(&text(4)).map_err(|_| bad("状态"))?,
-        application: serde_json::from_str(&text(5)).map_err(|_| bad("申请内容"))?,
-        applied_at: text(6).parse().map_err(|_| bad("申请时间"))?,
+        id: r[0].int().ok_or_else(|| corrupt("编号"))?,
+        kind: CertificateKind::parse(&text(1)).map_err(|_| corrupt("证件类型"))?,
+        person_id: PersonId(r[2].int().ok_or_else(|| corrupt("持证人"))?),
+        area_code: AreaCode::parse(&text(3)).map_err(|_| corrupt("区划"))?,
+        state: CertificateState::parse(&text(4)).map_err(|_| corrupt("状态"))?,
+        application: serde_json::from_str(&text(5)).map_err(|_| corrupt("申请内容"))?,
+        applied_at: text(6).parse().map_err(|_| corrupt("申请时间"))?,
         applied_by: text(7),
         serial: r[8].text(),
         verify_code: r[9].text().and_then(|c| VerifyCode::parse(&c)),
@@ -106,7 +107,7 @@ impl Tx<'_> {
         let n = rows
             .first()
             .and_then(|r| r[0].int())
-            .ok_or_else(|| bad("序列"))?;
+            .ok_or_else(|| corrupt("序列"))?;
         Ok(certificate::serial(kind, year, n))
     }
 
@@ -223,11 +224,11 @@ pub(super) fn steps_where(db: &mut dyn Db, column: &str, id: i64) -> Result<Vec<
             Ok(CertificateStep {
                 certificate_id: r[0].int().unwrap_or_default(),
                 step: Step::from_key(&r[1].text().unwrap_or_default())
-                    .ok_or_else(|| bad("步骤"))?,
+                    .ok_or_else(|| corrupt("步骤"))?,
                 at: r[2]
                     .text()
                     .and_then(|t| t.parse().ok())
-                    .ok_or_else(|| bad("时间"))?,
+                    .ok_or_else(|| corrupt("时间"))?,
                 username: r[3].text().unwrap_or_default(),
                 note: r[4].text(),
             })

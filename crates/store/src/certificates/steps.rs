@@ -8,7 +8,7 @@ use renkou_core::certificate::{self, Certificate, Change, Decision, Moment, Step
 use renkou_core::{Actor, CertificateState};
 
 use super::CertificateView;
-use super::rows::{bad, not_found};
+use super::rows::{corrupt, not_found};
 use crate::accounts::stamp;
 use crate::{Result, Store, StoreError, Tx, now};
 
@@ -33,7 +33,10 @@ impl Store {
             let Some(c) = tx.certificate(id)? else {
                 return Ok(Err(None));
             };
-            let holder = tx.db.person(c.person_id)?.ok_or_else(|| bad("持证人"))?;
+            let holder = tx
+                .db
+                .person(c.person_id)?
+                .ok_or_else(|| corrupt("持证人"))?;
             let facts = tx.facts(holder)?;
             let now = Moment { today, at: now() };
             match certificate::decide(&c, &facts, step, &input, &actor.scope, now) {
@@ -67,7 +70,10 @@ impl Store {
             let Some(c) = tx.certificate(id)? else {
                 return Ok(Err(None));
             };
-            let holder = tx.db.person(c.person_id)?.ok_or_else(|| bad("持证人"))?;
+            let holder = tx
+                .db
+                .person(c.person_id)?
+                .ok_or_else(|| corrupt("持证人"))?;
             let facts = tx.facts(holder)?;
             let now = Moment { today, at: now() };
             if let Err(refusal) =
@@ -169,7 +175,7 @@ impl Tx<'_> {
                 let new_id = rows
                     .first()
                     .and_then(|r| r[0].int())
-                    .ok_or_else(|| bad("编号"))?;
+                    .ok_or_else(|| corrupt("编号"))?;
                 new_serial = Some(self.issue(new_id, c.kind, replacement)?);
                 self.db.exec(
                     "UPDATE certificates SET state = ?2, reason = ?3, replaced_by = ?4 WHERE id = ?1",

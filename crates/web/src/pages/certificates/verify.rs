@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use super::kind_name;
 use crate::AppState;
-use crate::auth::{Source, today};
-use crate::i18n::{Lang, T};
+use crate::auth::{Source, lang_of, today};
+use crate::i18n::T;
 use crate::pages::render;
 
 #[derive(Template)]
@@ -51,10 +51,6 @@ pub(super) async fn verify_form(Query(q): Query<CodeQuery>, headers: HeaderMap) 
             throttled: false,
         }),
     }
-}
-
-fn lang_of(headers: &HeaderMap) -> Lang {
-    Lang::from_cookie(crate::auth::cookie_in(headers, crate::auth::LANG_COOKIE))
 }
 
 /// Anyone may check a paper: valid, expired, revoked or void, and just enough to match it
