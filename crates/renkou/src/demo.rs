@@ -5,8 +5,11 @@
 //! names, ID numbers, phones and addresses; then three years of life events (marriages,
 //! pregnancies and births, contraception, moves, deaths, corrections) recorded through the same
 //! rules a form would use. Everything is drawn from one seeded generator, so the same
-//! `persons`, `seed` and `today` always give the same city.
+//! `persons`, `seed` and `today` always give the same city. Then one account per role
+//! ([`accounts`]) and a few certificates in every state ([`certificates`]).
 
+mod accounts;
+mod certificates;
 mod names;
 
 use std::collections::{HashSet, VecDeque};
@@ -26,6 +29,9 @@ use renkou_core::{
 use renkou_store::{PersonFilter, Store, StoreError, Tx};
 
 use names::*;
+
+pub use accounts::{DEMO_PASSWORD, demo_accounts};
+pub use certificates::demo_certificates;
 
 /// Who the demo's records and events say entered them.
 const BY: &str = "demo";

@@ -1,10 +1,12 @@
 //! `renkou`: one binary for the register. Subcommands for administrators; the web app arrives
 //! with `serve`.
 
+mod audit;
 mod bench;
 mod demo;
 mod progress;
-mod web;
+mod serve;
+mod users;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -378,13 +380,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             secure_cookies,
             public_url,
         } => {
-            web::serve(&url, bind, secure_cookies, public_url, &[])?;
+            serve::serve(&url, bind, secure_cookies, public_url, &[])?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Users { command } => web::users(&url, command),
+        Command::Users { command } => users::run(&url, command),
         Command::Audit {
             command: AuditCommand::Verify,
-        } => web::verify(&url),
+        } => audit::verify(&url),
         Command::Demo {
             persons,
             seed,
@@ -437,8 +439,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "  近三年事件：{} 个，其中出生 {} 人",
                 summary.events, summary.births
             );
-            let accounts = web::demo_accounts(&mut store)?;
-            let documents = web::demo_certificates(&mut store, today())?;
+            let accounts = demo::demo_accounts(&mut store)?;
+            let documents = demo::demo_certificates(&mut store, today())?;
             println!("  证件：{documents} 份申请（待审核、已发证、已退回各有）");
             drop(store);
             if no_serve {
@@ -446,7 +448,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             // The demo is its own public: its papers point at the address it serves on.
-            web::serve(&url, bind, false, Some(format!("http://{bind}")), &accounts)?;
+            serve::serve(&url, bind, false, Some(format!("http://{bind}")), &accounts)?;
             Ok(ExitCode::SUCCESS)
         }
     }
