@@ -4,6 +4,7 @@
 mod audit;
 mod bench;
 mod demo;
+mod population;
 mod progress;
 mod serve;
 mod users;
