@@ -1,81 +1,59 @@
-//! The few requests the benchmark makes itself: a token, and one checked request before each
-//! run.
+//! The few requests the benchmark makes itself, through hyper's client: a token, and one
+//! checked request before each run.
 
-use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use axum::body::Bytes;
+use axum::http::{Method, Request, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 
 use super::USERNAME;
 use super::scenario::{Sampled, Scenario};
 
-/// One HTTP/1.1 exchange on a new connection: status and body.
+/// One HTTP/1.1 exchange, answered within 30 seconds: status and body.
 fn http(
     addr: SocketAddr,
-    method: &str,
+    method: Method,
     path: &str,
     token: Option<&str>,
     body: Option<&str>,
 ) -> Result<(u16, String)> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = Request::builder()
+        .method(method.clone())
+        .uri(format!("http://{addr}{path}"));
     if let Some(t) = token {
-        write!(req, "Authorization: Bearer {t}\r\n")?;
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
-    if let Some(b) = body {
-        write!(
-            req,
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            b.len()
-        )?;
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
     }
-    req.push_str("\r\n");
-    req.push_str(body.unwrap_or(""));
-    stream.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .context("no end of headers in the answer")?;
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("bad status line: {head}"))?;
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase()
-            .starts_with("transfer-encoding: chunked")
-    });
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_string()
-    };
-    Ok((status, body))
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
+    let req = req.body(Full::new(Bytes::from(body.unwrap_or("").to_string())))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("启动异步运行时")?;
+    runtime.block_on(async {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let exchange = async {
+            let answer = client.request(req).await?;
+            let status = answer.status().as_u16();
+            let body = answer.into_body().collect().await?.to_bytes();
+            anyhow::Ok((status, String::from_utf8_lossy(&body).into_owned()))
         };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
+        tokio::time::timeout(Duration::from_secs(30), exchange)
+            .await
+            .with_context(|| format!("{method} {path}: no answer within 30 s"))?
+            .with_context(|| format!("{method} {path}"))
+    })
 }
 
 pub(super) fn get_token(addr: SocketAddr, password: &str) -> Result<String> {
     let body = serde_json::json!({ "username": USERNAME, "password": password }).to_string();
-    let (status, answer) = http(addr, "POST", "/api/v1/tokens", None, Some(&body))?;
+    let (status, answer) = http(addr, Method::POST, "/api/v1/tokens", None, Some(&body))?;
     if status != 201 {
         bail!("POST /api/v1/tokens: {status} {answer}");
     }
@@ -98,7 +76,7 @@ pub(super) fn check(
         Scenario::Search => format!("{}{}", scenario.path_prefix(), probe.id_number),
         _ => format!("{}{}", scenario.path_prefix(), probe.id),
     };
-    let (status, body) = http(addr, "GET", &path, token, None)?;
+    let (status, body) = http(addr, Method::GET, &path, token, None)?;
     if status != 200 {
         bail!("GET {path}: {status} {body}");
     }
@@ -118,17 +96,4 @@ pub(super) fn check(
         bail!("GET {path} did not answer with person {}: {body}", probe.id);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunked_bodies_are_joined() {
-        assert_eq!(
-            dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
-            "hello world"
-        );
-    }
 }
