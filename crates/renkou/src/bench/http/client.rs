@@ -97,3 +97,67 @@ pub(super) fn check(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::{get, post};
+
+    use super::*;
+
+    /// A stand-in for the server: a token for the right password, `me` for the right token.
+    fn server() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new()
+            .route(
+                "/api/v1/tokens",
+                post(|body: String| async move {
+                    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    if v["username"] == USERNAME && v["password"] == "pw" {
+                        (StatusCode::CREATED, r#"{"token":"t0k"}"#)
+                    } else {
+                        (StatusCode::UNAUTHORIZED, "{}")
+                    }
+                }),
+            )
+            .route(
+                "/api/v1/me",
+                get(|headers: HeaderMap| async move {
+                    match headers.get("authorization").map(|v| v.to_str().unwrap()) {
+                        Some("Bearer t0k") => {
+                            (StatusCode::OK, format!("{{\"username\":\"{USERNAME}\"}}"))
+                        }
+                        _ => (StatusCode::UNAUTHORIZED, String::new()),
+                    }
+                }),
+            );
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        addr
+    }
+
+    #[test]
+    fn a_token_is_asked_for_and_sent() {
+        let addr = server();
+        let token = get_token(addr, "pw").unwrap();
+        assert_eq!(token, "t0k");
+        let probe = Sampled {
+            id: 1,
+            id_number: String::new(),
+        };
+        check(addr, Scenario::Me, Some(&token), &probe).unwrap();
+        assert!(check(addr, Scenario::Me, Some("wrong"), &probe).is_err());
+        assert!(get_token(addr, "wrong").is_err());
+    }
+}
