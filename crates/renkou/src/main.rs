@@ -1,10 +1,13 @@
 //! `renkou`: one binary for the register. Subcommands for administrators; the web app arrives
 //! with `serve`.
 
+mod audit;
 mod bench;
 mod demo;
+mod population;
 mod progress;
-mod web;
+mod serve;
+mod users;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -394,13 +397,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             secure_cookies,
             public_url,
         } => {
-            web::serve(&url, bind, secure_cookies, public_url, &[])?;
+            serve::serve(&url, bind, secure_cookies, public_url, &[])?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Users { command } => web::users(&url, command),
+        Command::Users { command } => users::run(&url, command),
         Command::Audit {
             command: AuditCommand::Verify,
-        } => web::verify(&url),
+        } => audit::verify(&url),
         Command::Demo {
             persons,
             seed,
@@ -453,8 +456,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "  近三年事件：{} 个，其中出生 {} 人",
                 summary.events, summary.births
             );
-            let accounts = web::demo_accounts(&mut store)?;
-            let documents = web::demo_certificates(&mut store, today())?;
+            let accounts = demo::demo_accounts(&mut store)?;
+            let documents = demo::demo_certificates(&mut store, today())?;
             println!("  证件：{documents} 份申请（待审核、已发证、已退回各有）");
             drop(store);
             if no_serve {
@@ -462,7 +465,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             // The demo is its own public: its papers point at the address it serves on.
-            web::serve(&url, bind, false, Some(format!("http://{bind}")), &accounts)?;
+            serve::serve(&url, bind, false, Some(format!("http://{bind}")), &accounts)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -483,9 +486,7 @@ fn public_url(s: &str) -> Result<String, String> {
 
 /// An audit row for work done at the command line: no account, the operating-system user.
 fn cli_audit(action: AuditAction, object_kind: &str) -> AuditEntry {
-    let mut entry = AuditEntry::new(action, object_kind, AuditResult::Ok).from_source("cli");
-    entry.username = Some(actor());
-    entry
+    Who::Console(&actor()).entry(action, object_kind, AuditResult::Ok)
 }
 
 fn import_options(file: &Path, flags: &ImportFlags, upsert: bool) -> (ImportOptions, PathBuf) {

@@ -1,4 +1,4 @@
-//! The tables the demo city is drawn from: names, streets, places. Plain data, no logic.
+//! The tables the synthetic city is drawn from: names, streets, places. Plain data, no logic.
 
 /// Common surnames with rough relative frequencies (per mille of the national population),
 /// plus a few that are common in Anhui (汪, 程, 方, 章, 储, 檀, 查) and some compound ones.
