@@ -273,6 +273,27 @@ impl Scope {
         area.is_within(&self.area)
     }
 
+    /// Whether the account's work needs pregnancy and contraception (ViewHealth).
+    pub fn sees_health(&self) -> bool {
+        self.allows(Action::ViewHealth)
+    }
+
+    /// A whole record as this account may see it: without the pregnancy and contraception
+    /// facts and events unless its work needs them.
+    pub fn redact(
+        &self,
+        mut person: crate::Person,
+        events: Vec<crate::Event>,
+    ) -> (crate::Person, Vec<crate::Event>) {
+        if self.sees_health() {
+            return (person, events);
+        }
+        person.pregnant = false;
+        person.contraception = None;
+        let events = events.into_iter().filter(|e| !e.kind.is_health()).collect();
+        (person, events)
+    }
+
     /// Whether this person is among the account's people: in its area, of its population.
     /// Administrators have no people.
     pub fn covers(&self, person: &PersonData) -> bool {

@@ -464,6 +464,21 @@ code_table! {
     }
 }
 
+impl EventKind {
+    /// Pregnancy and contraception: health data, shown only to roles whose work needs it.
+    pub fn is_health(self) -> bool {
+        use EventKind::*;
+        matches!(
+            self,
+            Pregnancy
+                | PregnancyOutcome
+                | ContraceptionStart
+                | ContraceptionChange
+                | ContraceptionStop
+        )
+    }
+}
+
 code_table! {
     /// The three documents the station reviews, issues and manages (DOMAIN.md, "Certificates").
     /// 生育登记 is today's practice for the plan's 《生育证》: a registration, not a permit.

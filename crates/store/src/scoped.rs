@@ -184,7 +184,7 @@ impl Store {
                     .entry(AuditAction::PersonView, "person", AuditResult::Ok)
                     .object(id),
             )?;
-            Ok(Ok((person, events)))
+            Ok(Ok(actor.scope.redact(person, events)))
         })?;
         outcome.or_else(|result| self.refuse(actor, AuditAction::PersonView, id, result))
     }
@@ -216,7 +216,7 @@ impl Store {
             Some(p) if actor.scope.covers(&p.data) => {
                 let events = self.db.events(id)?;
                 PendingView {
-                    record: Ok((p, events)),
+                    record: Ok(actor.scope.redact(p, events)),
                     audit: actor
                         .entry(AuditAction::PersonView, "person", AuditResult::Ok)
                         .object(id),

@@ -18,8 +18,7 @@ use crate::AppState;
 use crate::auth::{Caller, Source, login, today};
 use crate::error::{ApiError, ApiErrorBody, ApiJson, ApiQuery, AppError};
 use crate::forms::{
-    EventView, ListQuery, PersonRecord, PersonSummary, event_from_fields, is_health_event,
-    person_from_fields,
+    EventView, ListQuery, PersonRecord, PersonSummary, event_from_fields, person_from_fields,
 };
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -299,14 +298,10 @@ fn record_view(
     events: &[renkou_core::Event],
     today: jiff::civil::Date,
 ) -> PersonWithTimeline {
-    let health = caller.allows(Action::ViewHealth);
+    // The store has already left out what this role may not see; the fields say so.
     PersonWithTimeline {
-        person: PersonRecord::of(person, today, health),
-        events: events
-            .iter()
-            .filter(|e| health || !is_health_event(e.kind))
-            .map(EventView::of)
-            .collect(),
+        person: PersonRecord::of(person, today, caller.scope().sees_health()),
+        events: events.iter().map(EventView::of).collect(),
     }
 }
 

@@ -321,12 +321,3 @@ impl EventView {
         }
     }
 }
-
-/// Health events are shown only to roles that may see health data.
-pub fn is_health_event(kind: renkou_core::EventKind) -> bool {
-    use renkou_core::EventKind::*;
-    matches!(
-        kind,
-        Pregnancy | PregnancyOutcome | ContraceptionStart | ContraceptionChange | ContraceptionStop
-    )
-}

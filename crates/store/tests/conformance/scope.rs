@@ -420,3 +420,29 @@ fn age_bands_and_marital_status_narrow_a_scoped_list() {
         assert!(ids_for(s, &centre, &married).is_empty());
     });
 }
+
+#[test]
+fn a_role_whose_work_is_not_health_reads_no_pregnancy_or_contraception() {
+    each_backend(|s| {
+        let p = town(s);
+        let centre = staff(s, "centre.h", Role::Centre, CENTRE);
+        s.record_event_as(
+            &centre,
+            p.a_woman,
+            ev(EventKind::Pregnancy, date(2026, 9, 1)),
+            TODAY,
+        )
+        .unwrap();
+        // The centre's window works with health: it reads the pregnancy.
+        let (seen, events) = s.view_person(&centre, p.a_woman).unwrap();
+        assert!(seen.pregnant);
+        assert!(events.iter().any(|e| e.kind == EventKind::Pregnancy));
+        // The bureau reads the register for its figures, not a woman's pregnancy.
+        let bureau = staff(s, "bureau.h", Role::Bureau, "340705");
+        let (seen, events) = s.view_person(&bureau, p.a_woman).unwrap();
+        assert!(!seen.pregnant);
+        assert_eq!(seen.contraception, None);
+        assert!(events.iter().all(|e| !e.kind.is_health()), "{events:?}");
+        assert!(events.iter().any(|e| e.kind == EventKind::Registered));
+    });
+}
