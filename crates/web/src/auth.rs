@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::{ApiError, AppError};
-use crate::i18n::{Lang, T};
+use crate::i18n::{Catalog, Lang};
 
 pub const SESSION_COOKIE: &str = "renkou_session";
 pub const LOGIN_CSRF_COOKIE: &str = "renkou_login_csrf";
@@ -316,8 +316,8 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn t(&self) -> T {
-        T::new(self.lang)
+    pub fn t(&self) -> Catalog {
+        Catalog::new(self.lang)
     }
 
     pub fn scope(&self) -> &Scope {
@@ -441,7 +441,7 @@ impl FromRequestParts<AppState> for Caller {
                     NoCaller::Page(Redirect::to(&target).into_response())
                 }
                 other => NoCaller::Page(crate::pages::error_page(
-                    T::new(lang_of(&parts.headers)),
+                    Catalog::new(lang_of(&parts.headers)),
                     other,
                 )),
             }

@@ -9,7 +9,7 @@ use renkou_core::person::FieldError;
 use renkou_store::StoreError;
 use serde::Serialize;
 
-use crate::i18n::T;
+use crate::i18n::Catalog;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -91,16 +91,16 @@ impl AppError {
     }
 
     /// The message a person reads.
-    pub fn message(&self, t: T) -> String {
+    pub fn message(&self, t: Catalog) -> String {
         match self {
-            AppError::Locked(until) => t.f("error.account_locked", &[&local_time(*until)]),
-            AppError::AwaitingApproval(role) => t.f(
+            AppError::Locked(until) => t.fill("error.account_locked", &[&local_time(*until)]),
+            AppError::AwaitingApproval(role) => t.fill(
                 "error.account_awaiting_approval",
-                &[&t.s(&format!("role.{}", role.key()))],
+                &[&t.text(&format!("role.{}", role.key()))],
             ),
             AppError::BadRequest(m) => m.clone(),
             AppError::Invalid(errors) if errors.len() == 1 => errors[0].message.clone(),
-            other => t.s(&format!("error.{}", other.code())).to_string(),
+            other => t.text(&format!("error.{}", other.code())).to_string(),
         }
     }
 }
@@ -158,7 +158,7 @@ impl IntoResponse for ApiError {
         };
         let body = ApiErrorBody {
             code: e.code().to_string(),
-            message: e.message(T::default()),
+            message: e.message(Catalog::default()),
             fields,
         };
         let mut response = (e.status(), Json(body)).into_response();

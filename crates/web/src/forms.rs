@@ -69,7 +69,7 @@ pub fn fields_of(person: &Person) -> BTreeMap<String, String> {
 }
 
 /// A person's fields as the record page shows them: code values in the reader's language.
-pub fn shown_fields(t: crate::i18n::T, person: &Person) -> BTreeMap<String, String> {
+pub fn shown_fields(t: crate::i18n::Catalog, person: &Person) -> BTreeMap<String, String> {
     let mut fields = fields_of(person);
     let d = &person.data;
     let mut set = |key: &str, zh: &'static str, en: &'static str| {

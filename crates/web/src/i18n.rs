@@ -52,19 +52,19 @@ fn catalog(lang: Lang) -> &'static HashMap<&'static str, &'static str> {
     }
 }
 
-/// The catalog in one language, as templates use it: `t.s("nav.register")`.
+/// The catalog in one language, as templates use it: `t.text("nav.register")`.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct T {
+pub struct Catalog {
     pub lang: Lang,
 }
 
-impl T {
-    pub fn new(lang: Lang) -> T {
-        T { lang }
+impl Catalog {
+    pub fn new(lang: Lang) -> Catalog {
+        Catalog { lang }
     }
 
     /// The text for a key; a visible marker when it is missing (a test keeps that from shipping).
-    pub fn s(&self, key: &str) -> &'static str {
+    pub fn text(&self, key: &str) -> &'static str {
         match catalog(self.lang).get(key) {
             Some(v) => v,
             None => catalog(Lang::Zh).get(key).copied().unwrap_or("⟨?⟩"),
@@ -72,8 +72,8 @@ impl T {
     }
 
     /// The text with `{0}`, `{1}`… filled in.
-    pub fn f(&self, key: &str, args: &[&dyn std::fmt::Display]) -> String {
-        let mut out = self.s(key).to_string();
+    pub fn fill(&self, key: &str, args: &[&dyn std::fmt::Display]) -> String {
+        let mut out = self.text(key).to_string();
         for (i, a) in args.iter().enumerate() {
             out = out.replace(&format!("{{{i}}}"), &a.to_string());
         }
@@ -121,7 +121,7 @@ mod tests {
             };
             for entry in entries.flatten() {
                 let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                for marker in ["t.s(\"", "t.f(\""] {
+                for marker in ["t.text(\"", "t.fill(\""] {
                     for part in text.split(marker).skip(1) {
                         let key = part.split('"').next().unwrap_or("");
                         if !zh.contains_key(key) {

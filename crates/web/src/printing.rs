@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::auth::today;
 use crate::error::AppError;
 use crate::forms::shown_fields;
-use crate::i18n::T;
+use crate::i18n::Catalog;
 
 /// The printer, found on first use: looking for fonts takes a moment, and a server that never
 /// prints need not have a Chinese font.
@@ -38,7 +38,7 @@ impl PrinterSlot {
 pub fn paper_of(view: &CertificateView, issuer: String, verify_base: &str) -> CertificatePaper {
     let c = &view.certificate;
     let h = &view.holder;
-    let t = T::default();
+    let t = Catalog::default();
     let shown = shown_fields(t, h);
     let get = |k: &str| shown.get(k).cloned().unwrap_or_default();
     let mut fields = vec![

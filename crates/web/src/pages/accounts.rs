@@ -88,7 +88,7 @@ async fn page(
     let accounts = state.pool.run(|s| s.accounts()).await.or_page(t)?;
     let choice = |r: &Role| RoleChoice {
         key: r.key(),
-        label: t.s(&format!("role.{}", r.key())),
+        label: t.text(&format!("role.{}", r.key())),
     };
     let failed = error.is_some();
     let mut res = render(AccountsPage {
@@ -96,11 +96,14 @@ async fn page(
         accounts: accounts
             .into_iter()
             .map(|a| Shown {
-                role: t.s(&format!("role.{}", a.role.key())),
+                role: t.text(&format!("role.{}", a.role.key())),
                 locked_until: a.locked_until.filter(|u| *u > now).map(local_time),
-                awaiting: a
-                    .awaiting_approval_by
-                    .map(|r| t.f("accounts.awaiting", &[&t.s(&format!("role.{}", r.key()))])),
+                awaiting: a.awaiting_approval_by.map(|r| {
+                    t.fill(
+                        "accounts.awaiting",
+                        &[&t.text(&format!("role.{}", r.key()))],
+                    )
+                }),
                 can: offered(caller, &a),
                 a,
             })
@@ -182,7 +185,7 @@ async fn answer(
     Ok(res)
 }
 
-async fn hashed(t: crate::i18n::T, password: &str) -> Result<String, PageError> {
+async fn hashed(t: crate::i18n::Catalog, password: &str) -> Result<String, PageError> {
     let pw = password.to_string();
     tokio::task::spawn_blocking(move || hash_password(&pw))
         .await
@@ -223,7 +226,7 @@ async fn add(
         .pool
         .run(move |s| s.add_account_as(&actor, new).map(drop))
         .await;
-    let message = t.f("accounts.added", &[&username, &password]);
+    let message = t.fill("accounts.added", &[&username, &password]);
     answer(&state, &caller, result, message).await
 }
 
@@ -243,7 +246,7 @@ async fn change(
 ) -> Result<Response, PageError> {
     let t = caller.t();
     caller.check_csrf(&form.csrf).or_page(t)?;
-    let mut message = t.s("accounts.changed").to_string();
+    let mut message = t.text("accounts.changed").to_string();
     let edit = match what.as_str() {
         "disable" => AccountEdit::Disable,
         "enable" => AccountEdit::Enable,
@@ -251,7 +254,7 @@ async fn change(
         "approve" => AccountEdit::Approve,
         "reset-password" => {
             let password = generated_password();
-            message = t.f("accounts.reset", &[&password]);
+            message = t.fill("accounts.reset", &[&password]);
             AccountEdit::ResetPassword(hashed(t, &password).await?)
         }
         "role" => {

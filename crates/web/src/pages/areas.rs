@@ -148,7 +148,7 @@ async fn show(
         .map(|a| AreaRow {
             code: a.code.to_string(),
             name: a.name.clone(),
-            level: t.s(&format!("area.level.{}", a.level().key())),
+            level: t.text(&format!("area.level.{}", a.level().key())),
             path: a
                 .code
                 .lineage()
@@ -183,7 +183,7 @@ async fn show(
         under,
         rows,
         more,
-        more_text: t.f("areas.more", &[&more]),
+        more_text: t.fill("areas.more", &[&more]),
         can_import: caller.allows(renkou_core::Action::ManageAreas),
         report,
     }))
@@ -219,7 +219,7 @@ async fn import_areas(
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Err(PageError(
             t,
-            AppError::BadRequest(t.s("upload.no_file").into()),
+            AppError::BadRequest(t.text("upload.no_file").into()),
         ));
     };
     let ext = std::path::Path::new(&name)
@@ -242,9 +242,9 @@ async fn import_areas(
         .await
         .or_page(t)?;
     let summary = if report.written {
-        t.f("areas.imported", &[&report.added, &report.updated])
+        t.fill("areas.imported", &[&report.added, &report.updated])
     } else {
-        t.f("upload.summary_refused", &[&report.rows, &report.rejected])
+        t.fill("upload.summary_refused", &[&report.rows, &report.rejected])
     };
     let report = AreaReport {
         ok: report.written,

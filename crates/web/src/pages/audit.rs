@@ -80,9 +80,9 @@ async fn audit_page(
         )
     });
     let (verified, broken) = match check {
-        Some(AuditCheck::Intact { rows }) => (Some(t.f("audit.intact", &[&rows])), false),
+        Some(AuditCheck::Intact { rows }) => (Some(t.fill("audit.intact", &[&rows])), false),
         Some(AuditCheck::Broken { seq, reason }) => {
-            (Some(t.f("audit.broken", &[&seq, &reason])), true)
+            (Some(t.fill("audit.broken", &[&seq, &reason])), true)
         }
         None => (None, false),
     };

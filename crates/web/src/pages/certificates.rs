@@ -14,7 +14,7 @@ use super::{Chrome, OrPage, PageResult, render};
 use crate::AppState;
 use crate::auth::{Caller, today};
 use crate::error::local_time;
-use crate::i18n::T;
+use crate::i18n::Catalog;
 
 mod apply;
 mod document;
@@ -42,23 +42,23 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A kind's name in the reader's language.
-pub fn kind_name(t: T, k: CertificateKind) -> &'static str {
+pub fn kind_name(t: Catalog, k: CertificateKind) -> &'static str {
     t.code(k.name_zh(), k.name_en())
 }
 
-fn state_name(t: T, s: CertificateState) -> &'static str {
+fn state_name(t: Catalog, s: CertificateState) -> &'static str {
     t.code(s.name_zh(), s.name_en())
 }
 
 /// "3 天 4 小时": how long from application to issue.
-pub fn duration_text(t: T, seconds: i64) -> String {
+pub fn duration_text(t: Catalog, seconds: i64) -> String {
     let days = seconds / 86_400;
     let hours = (seconds % 86_400) / 3_600;
     let minutes = (seconds % 3_600) / 60;
     if days > 0 {
-        t.f("certificate.duration_days", &[&days, &hours])
+        t.fill("certificate.duration_days", &[&days, &hours])
     } else {
-        t.f("certificate.duration_hours", &[&hours, &minutes])
+        t.fill("certificate.duration_hours", &[&hours, &minutes])
     }
 }
 
@@ -137,7 +137,7 @@ async fn queues(
         .into_iter()
         .map(|qq| Tab {
             key: qq.key(),
-            label: t.s(&format!("queue.{}", qq.key())),
+            label: t.text(&format!("queue.{}", qq.key())),
             count: counts.iter().find(|(k, _)| *k == qq).map(|(_, n)| *n),
             active: qq == queue,
         })
@@ -151,7 +151,7 @@ async fn queues(
         .map(|i| {
             let c = &i.certificate;
             let state = match c.validity_on(day) {
-                Some(Validity::Expired) => t.s("validity.expired").to_string(),
+                Some(Validity::Expired) => t.text("validity.expired").to_string(),
                 _ => state_name(t, c.state).to_string(),
             };
             QueueRow {
@@ -183,6 +183,6 @@ async fn queues(
     }))
 }
 
-pub fn step_name(t: T, s: Step) -> &'static str {
-    t.s(&format!("step.{}", s.key()))
+pub fn step_name(t: Catalog, s: Step) -> &'static str {
+    t.text(&format!("step.{}", s.key()))
 }

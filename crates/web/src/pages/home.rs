@@ -132,10 +132,10 @@ async fn home(State(state): State<AppState>, caller: Caller) -> PageResult {
         area_name,
         summary,
         below,
-        counted_at: t.f("home.counted_at", &[&crate::error::local_time(counted_at)]),
+        counted_at: t.fill("home.counted_at", &[&crate::error::local_time(counted_at)]),
         queues: queues
             .into_iter()
-            .map(|(q, n)| (q.key(), t.s(&format!("queue.{}", q.key())), n))
+            .map(|(q, n)| (q.key(), t.text(&format!("queue.{}", q.key())), n))
             .collect(),
     }))
 }

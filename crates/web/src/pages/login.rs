@@ -18,7 +18,7 @@ use crate::auth::{
     hash_password, login, random_token, verify_password,
 };
 use crate::error::AppError;
-use crate::i18n::{Lang, T};
+use crate::i18n::Catalog;
 
 pub fn routes() -> axum::Router<AppState> {
     Router::new()
@@ -60,33 +60,14 @@ fn local_path(next: &str) -> &str {
     }
 }
 
-fn lang_from(headers: &HeaderMap) -> Lang {
-    let cookies = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == LANG_COOKIE)
-        .map(|(_, v)| v.to_string());
-    Lang::from_cookie(cookies.as_deref())
-}
-
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+    crate::auth::cookie_in(headers, name).map(str::to_string)
 }
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
-    t: T,
+    t: Catalog,
     csrf: String,
     next: String,
     username: String,
@@ -102,7 +83,7 @@ struct NextQuery {
 /// another site cannot post a login in the user's browser.
 fn login_page(
     state: &AppState,
-    t: T,
+    t: Catalog,
     next: &str,
     username: &str,
     error: Option<String>,
@@ -127,7 +108,7 @@ async fn login_form(
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> Response {
-    let t = T::new(lang_from(&headers));
+    let t = Catalog::new(crate::auth::lang_of(&headers));
     login_page(&state, t, q.next.as_deref().unwrap_or("/"), "", None)
 }
 
@@ -149,7 +130,7 @@ async fn login_submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let t = T::new(lang_from(&headers));
+    let t = Catalog::new(crate::auth::lang_of(&headers));
     let expected = cookie_value(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if form.csrf.is_empty() || !constant_time_eq(form.csrf.as_bytes(), expected.as_bytes()) {
         let mut res = login_page(
@@ -157,7 +138,7 @@ async fn login_submit(
             t,
             &form.next,
             &form.username,
-            Some(t.s("error.csrf_token_invalid").to_string()),
+            Some(t.text("error.csrf_token_invalid").to_string()),
         );
         *res.status_mut() = axum::http::StatusCode::FORBIDDEN;
         return res;
@@ -190,7 +171,7 @@ async fn login_submit(
         }
         Err(e) => {
             let message = match &e {
-                AppError::Unauthenticated => t.s("login.failed").to_string(),
+                AppError::Unauthenticated => t.text("login.failed").to_string(),
                 other => other.message(t),
             };
             let mut res = login_page(&state, t, &form.next, &form.username, Some(message));
@@ -279,7 +260,7 @@ async fn password_submit(
         Ok(res)
     };
     if form.new != form.repeat {
-        return again(t.s("password.mismatch").to_string());
+        return again(t.text("password.mismatch").to_string());
     }
     if let Err(e) = check_password(&form.new, caller.account.username.as_str()) {
         return again(e.to_string());
@@ -323,10 +304,10 @@ async fn password_submit(
             state.sessions.clear();
             return Err(PageError(t, AppError::Locked(until)));
         }
-        return again(t.s("password.wrong_current").to_string());
+        return again(t.text("password.wrong_current").to_string());
     }
     let Some(new_hash) = new_hash else {
-        return again(t.s("password.same_as_current").to_string());
+        return again(t.text("password.same_as_current").to_string());
     };
     let actor = caller.actor.clone();
     state

@@ -19,7 +19,7 @@ use renkou_core::Action;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::i18n::T;
+use crate::i18n::Catalog;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,7 +49,7 @@ pub struct Crumb {
 
 /// What every signed-in page shows around its content.
 pub struct Chrome {
-    pub t: T,
+    pub t: Catalog,
     pub username: String,
     pub role: &'static str,
     pub area_code: String,
@@ -68,7 +68,7 @@ impl Chrome {
             if allowed {
                 nav.push(NavItem {
                     href,
-                    label: t.s(key),
+                    label: t.text(key),
                     active: href == active,
                 });
             }
@@ -104,7 +104,7 @@ impl Chrome {
         Chrome {
             t,
             username: caller.account.username.to_string(),
-            role: t.s(&format!("role.{}", caller.account.role.key())),
+            role: t.text(&format!("role.{}", caller.account.role.key())),
             area_code: caller.account.area.to_string(),
             csrf: caller.csrf.clone(),
             nav,
@@ -140,13 +140,13 @@ pub fn render(page: impl Template) -> Response {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
-    t: T,
+    t: Catalog,
     status: u16,
     message: String,
 }
 
 /// An error as a page in the reader's language.
-pub fn error_page(t: T, e: AppError) -> Response {
+pub fn error_page(t: Catalog, e: AppError) -> Response {
     if let AppError::Internal(detail) = &e {
         tracing::error!(%detail, "internal error");
     }
@@ -161,7 +161,7 @@ pub fn error_page(t: T, e: AppError) -> Response {
 }
 
 /// A page handler's error: shown as a page.
-pub struct PageError(pub T, pub AppError);
+pub struct PageError(pub Catalog, pub AppError);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
@@ -173,11 +173,11 @@ pub type PageResult = Result<Response, PageError>;
 
 /// Attaches the caller's language to an error.
 pub trait OrPage<V> {
-    fn or_page(self, t: T) -> Result<V, PageError>;
+    fn or_page(self, t: Catalog) -> Result<V, PageError>;
 }
 
 impl<V, E: Into<AppError>> OrPage<V> for Result<V, E> {
-    fn or_page(self, t: T) -> Result<V, PageError> {
+    fn or_page(self, t: Catalog) -> Result<V, PageError> {
         self.map_err(|e| PageError(t, e.into()))
     }
 }

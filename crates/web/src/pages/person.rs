@@ -22,7 +22,7 @@ use crate::AppState;
 use crate::auth::{Caller, today};
 use crate::error::{AppError, local_time};
 use crate::forms::{PersonSummary, event_from_fields, shown_fields};
-use crate::i18n::T;
+use crate::i18n::Catalog;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -76,7 +76,7 @@ struct DocumentRow {
     serial: String,
 }
 
-fn describe(t: T, e: &Event) -> String {
+fn describe(t: Catalog, e: &Event) -> String {
     let d = &e.detail;
     let mut parts = Vec::new();
     if let Some(m) = d.method {
@@ -102,7 +102,7 @@ fn describe(t: T, e: &Event) -> String {
         let label = PERSON_COLUMNS
             .iter()
             .find(|col| col.key == c.field)
-            .map(|col| t.s(&format!("field.{}", col.key)))
+            .map(|col| t.text(&format!("field.{}", col.key)))
             .unwrap_or(c.field.as_str());
         parts.push(format!("{label}: {} → {}", c.before, c.after));
     }
@@ -112,7 +112,7 @@ fn describe(t: T, e: &Event) -> String {
     parts.join("；")
 }
 
-fn kind_label(t: T, k: EventKind) -> String {
+fn kind_label(t: Catalog, k: EventKind) -> String {
     t.code(k.name_zh(), k.name_en()).to_string()
 }
 
@@ -148,7 +148,7 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
     let fields = PERSON_COLUMNS
         .iter()
         .map(|c| Shown {
-            label: t.s(&format!("field.{}", c.key)),
+            label: t.text(&format!("field.{}", c.key)),
             value: values.get(c.key).cloned().unwrap_or_default(),
         })
         .collect();
@@ -157,12 +157,14 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
         // Pregnancy is a woman's record; contraception can be either's.
         if person.data.sex == Sex::Female {
             shown.push(Shown {
-                label: t.s("health.pregnant"),
-                value: t.s(if person.pregnant { "yes" } else { "no" }).to_string(),
+                label: t.text("health.pregnant"),
+                value: t
+                    .text(if person.pregnant { "yes" } else { "no" })
+                    .to_string(),
             });
         }
         shown.push(Shown {
-            label: t.s("health.contraception"),
+            label: t.text("health.contraception"),
             value: person
                 .contraception
                 .map(|c| t.code(c.name_zh(), c.name_en()).to_string())
@@ -208,7 +210,7 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
             kind: kind_name(t, c.kind),
             state: match c.validity_on(day) {
                 Some(renkou_core::certificate::Validity::Expired) => {
-                    t.s("validity.expired").to_string()
+                    t.text("validity.expired").to_string()
                 }
                 _ => t.code(c.state.name_zh(), c.state.name_en()).to_string(),
             },
@@ -224,7 +226,9 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
         id,
         name: person.data.name.as_str().to_string(),
         fields,
-        status: t.s(&format!("status.{}", person.status.key())).to_string(),
+        status: t
+            .text(&format!("status.{}", person.status.key()))
+            .to_string(),
         health,
         spouse_id: person.spouse_id.map(|s| s.0),
         mother_id: person.mother_id.map(|m| m.0),
@@ -378,11 +382,11 @@ fn event_page(
                 "birth_defect" => vec![
                     Choice {
                         value: "否".into(),
-                        label: t.s("no").into(),
+                        label: t.text("no").into(),
                     },
                     Choice {
                         value: "是".into(),
-                        label: t.s("yes").into(),
+                        label: t.text("yes").into(),
                     },
                 ],
                 _ => Vec::new(),
@@ -396,7 +400,7 @@ fn event_page(
                 .collect();
             EventField {
                 key,
-                label: t.s(&format!("event_field.{key}")),
+                label: t.text(&format!("event_field.{key}")),
                 value: values.get(*key).cloned().unwrap_or_default(),
                 error: (!mine.is_empty()).then(|| mine.join("；")),
                 choices,

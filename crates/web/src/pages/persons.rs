@@ -21,7 +21,7 @@ use crate::AppState;
 use crate::auth::{Caller, today};
 use crate::error::AppError;
 use crate::forms::{ListQuery, PersonSummary, fields_of, person_from_fields};
-use crate::i18n::T;
+use crate::i18n::Catalog;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -145,9 +145,9 @@ async fn list(
         }
     }
     let count_text = if count > COUNT_CAP {
-        t.f("persons.count_over", &[&COUNT_CAP])
+        t.fill("persons.count_over", &[&COUNT_CAP])
     } else {
-        t.f("persons.count", &[&count])
+        t.fill("persons.count", &[&count])
     };
     let export = caller
         .allows(Action::Export)
@@ -213,7 +213,7 @@ struct FormPage {
     errors: usize,
 }
 
-fn form_fields(t: T, values: &BTreeMap<String, String>, errors: &[FieldError]) -> Vec<Field> {
+fn form_fields(t: Catalog, values: &BTreeMap<String, String>, errors: &[FieldError]) -> Vec<Field> {
     PERSON_COLUMNS
         .iter()
         .map(|c| {
@@ -256,7 +256,7 @@ fn form_fields(t: T, values: &BTreeMap<String, String>, errors: &[FieldError]) -
             };
             Field {
                 key: c.key,
-                label: t.s(&format!("field.{}", c.key)),
+                label: t.text(&format!("field.{}", c.key)),
                 required: c.required,
                 value,
                 error: {
@@ -306,8 +306,8 @@ fn form_page(
     let mut fields = form_fields(t, values, errors);
     place_errors(&mut fields, errors);
     let (title, action) = match editing {
-        Some(id) => (t.s("person.edit_title"), format!("/persons/{id}/edit")),
-        None => (t.s("person.new_title"), "/persons/new".to_string()),
+        Some(id) => (t.text("person.edit_title"), format!("/persons/{id}/edit")),
+        None => (t.text("person.new_title"), "/persons/new".to_string()),
     };
     let mut res = render(FormPage {
         chrome: Chrome::new(

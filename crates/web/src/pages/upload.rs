@@ -231,7 +231,7 @@ async fn upload_form(State(state): State<AppState>, caller: Caller) -> PageResul
         error: None,
         limits: caller
             .t()
-            .f("upload.limits", &[&max_rows(&caller.account.area)]),
+            .fill("upload.limits", &[&max_rows(&caller.account.area)]),
     }))
 }
 
@@ -249,8 +249,8 @@ async fn upload_submit(
         let mut res = render(UploadPage {
             jobs: state.files.jobs_of(caller.account.id),
             chrome: Chrome::new(&caller, "/upload", "/upload"),
-            error: Some(t.s(key).to_string()),
-            limits: t.f("upload.limits", &[&max_rows(&caller.account.area)]),
+            error: Some(t.text(key).to_string()),
+            limits: t.fill("upload.limits", &[&max_rows(&caller.account.area)]),
         });
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         Ok(res)
@@ -305,7 +305,7 @@ async fn upload_submit(
         owner: caller.account.id,
         kind: kind.clone(),
         file_name,
-        phase: t.s("upload.waiting").to_string(),
+        phase: t.text("upload.waiting").to_string(),
         ..JobState::default()
     }));
     state
@@ -401,12 +401,12 @@ async fn job_page(
                 .collect(),
             r.problems.len().saturating_sub(PROBLEMS_SHOWN) + r.more_problems as usize,
             if r.written {
-                t.f(
+                t.fill(
                     "upload.summary_written",
                     &[&r.rows, &r.added, &r.updated, &r.unchanged, &r.rejected],
                 )
             } else {
-                t.f("upload.summary_refused", &[&r.rows, &r.rejected])
+                t.fill("upload.summary_refused", &[&r.rows, &r.rejected])
             },
         ),
         None => (Vec::new(), 0, String::new()),

@@ -16,7 +16,7 @@ use super::kind_name;
 use crate::AppState;
 use crate::auth::{Caller, today};
 use crate::error::AppError;
-use crate::i18n::T;
+use crate::i18n::Catalog;
 use crate::pages::persons::Choice;
 use crate::pages::{Chrome, OrPage, PageError, PageResult, render};
 
@@ -97,7 +97,7 @@ fn asked(kind: Option<CertificateKind>, key: &str) -> bool {
 }
 
 pub(super) fn field_rows(
-    t: T,
+    t: Catalog,
     kind: Option<CertificateKind>,
     values: &BTreeMap<String, String>,
     errors: &[FieldError],
@@ -113,7 +113,7 @@ pub(super) fn field_rows(
                 .collect();
             FormField {
                 key,
-                label: t.s(&format!("application.{key}")),
+                label: t.text(&format!("application.{key}")),
                 value: values.get(*key).cloned().unwrap_or_default(),
                 error: (!mine.is_empty()).then(|| mine.join("；")),
                 kind: input,
@@ -218,7 +218,7 @@ pub(super) async fn apply_submit(
             return Ok(apply_page(&caller, id, name, &values, &errors));
         }
         None => {
-            let errors = [FieldError::new("kind", t.s("application.choose_kind"))];
+            let errors = [FieldError::new("kind", t.text("application.choose_kind"))];
             return Ok(apply_page(&caller, id, name, &values, &errors));
         }
     };

@@ -87,11 +87,11 @@ fn document_page(
     let c = &view.certificate;
     let validity = c.validity_on(day);
     let state = match validity {
-        Some(Validity::Expired) => t.s("validity.expired").to_string(),
+        Some(Validity::Expired) => t.text("validity.expired").to_string(),
         _ => state_name(t, c.state).to_string(),
     };
     let mut lines = vec![Line {
-        label: t.s("field.id_number").to_string(),
+        label: t.text("field.id_number").to_string(),
         value: view
             .holder
             .data
@@ -103,7 +103,7 @@ fn document_page(
     let mut add = |key: &str, value: Option<String>| {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             lines.push(Line {
-                label: t.s(key).to_string(),
+                label: t.text(key).to_string(),
                 value: v,
             });
         }
@@ -131,7 +131,7 @@ fn document_page(
             Some(
                 c.valid_until
                     .map(|d| d.to_string())
-                    .unwrap_or_else(|| t.s("certificate.no_expiry").to_string()),
+                    .unwrap_or_else(|| t.text("certificate.no_expiry").to_string()),
             ),
         );
     }
@@ -145,7 +145,7 @@ fn document_page(
     );
     add(
         "certificate.delivered",
-        c.delivered.then(|| t.s("yes").to_string()),
+        c.delivered.then(|| t.text("yes").to_string()),
     );
     add("certificate.reason", c.reason.clone());
     add("certificate.replaces", view.replaces_serial.clone());
@@ -230,7 +230,7 @@ pub(super) async fn take_step(
         .get("step")
         .and_then(|s| Step::from_key(s))
         .filter(|s| *s != Step::Apply && *s != Step::Print)
-        .ok_or_else(|| AppError::BadRequest(t.s("certificate.unknown_step").into()))
+        .ok_or_else(|| AppError::BadRequest(t.text("certificate.unknown_step").into()))
         .or_page(t)?;
     let application = if step == Step::Resubmit {
         match application_from_fields(&values) {
@@ -293,7 +293,7 @@ async fn reshow(
         .run(move |s| s.certificate_for(&actor, id, day))
         .await
         .or_page(t)?;
-    let error = error.or_else(|| Some(t.s("error.invalid_input").to_string()));
+    let error = error.or_else(|| Some(t.text("error.invalid_input").to_string()));
     let mut res = document_page(caller, &view, day, error, field_errors);
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)

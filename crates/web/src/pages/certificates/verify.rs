@@ -10,13 +10,13 @@ use serde::Deserialize;
 use super::kind_name;
 use crate::AppState;
 use crate::auth::{Source, lang_of, today};
-use crate::i18n::T;
+use crate::i18n::Catalog;
 use crate::pages::render;
 
 #[derive(Template)]
 #[template(path = "verify.html")]
 struct VerifyPage {
-    t: T,
+    t: Catalog,
     code: String,
     /// None: nothing asked yet; Some(None): no such document.
     found: Option<Option<VerifyResult>>,
@@ -45,7 +45,7 @@ pub(super) async fn verify_form(Query(q): Query<CodeQuery>, headers: HeaderMap) 
             Redirect::to(&format!("/verify/{code}")).into_response()
         }
         None => render(VerifyPage {
-            t: T::new(lang_of(&headers)),
+            t: Catalog::new(lang_of(&headers)),
             code: String::new(),
             found: None,
             throttled: false,
@@ -61,7 +61,7 @@ pub(super) async fn verify(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let t = T::new(lang_of(&headers));
+    let t = Catalog::new(lang_of(&headers));
     if !state.verify_throttle.allow(&from, "verify") {
         let mut res = render(VerifyPage {
             t,
@@ -91,7 +91,7 @@ pub(super) async fn verify(
     };
     let found = found.map(|d| VerifyResult {
         validity: d.validity.key(),
-        status: t.s(&format!("validity.{}", d.validity.key())),
+        status: t.text(&format!("validity.{}", d.validity.key())),
         kind: kind_name(t, d.kind),
         serial: d.serial,
         name: d.masked_name,
@@ -99,7 +99,7 @@ pub(super) async fn verify(
         valid_until: d
             .valid_until
             .map(|v| v.to_string())
-            .unwrap_or_else(|| t.s("certificate.no_expiry").to_string()),
+            .unwrap_or_else(|| t.text("certificate.no_expiry").to_string()),
     });
     let mut res = render(VerifyPage {
         t,
