@@ -2,6 +2,9 @@
 //! `renkou demo` builds (see [`crate::population`]), in the import format, drawn as of a fixed
 //! day so that the same seed and number of people always give the same files.
 
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
@@ -75,10 +78,32 @@ fn write_files(areas: &Path, people: &Path, n: u64, seed: u64) -> Result<()> {
     }
     w.finish()?;
 
+    // A census comes from the committees area by area: the people are written grouped by
+    // their resident group, in code order, as the generator draws them within each (the
+    // register's area and household indexes then receive their keys nearly in order, as
+    // they do from a real file). Each group's rows wait in a temporary file meanwhile.
+    let mut groups: BTreeMap<String, csv::Writer<std::fs::File>> = BTreeMap::new();
+    for data in with_id_numbers(&city, rng, n) {
+        let group = data.area_code.to_string();
+        let w = match groups.entry(group) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(csv::Writer::from_writer(tempfile::tempfile()?)),
+        };
+        w.write_record(row(data))?;
+    }
     let headers: Vec<&str> = PERSON_COLUMNS.iter().map(|c| c.zh).collect();
     let mut w = TableWriter::create(people, &headers, &[], &[])?;
-    for data in with_id_numbers(&city, rng, n) {
-        w.write_row(&row(data))?;
+    for (_, group) in groups {
+        let mut file = group.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        let mut rows = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(file);
+        for record in rows.records() {
+            let record = record?;
+            let cells: Vec<String> = record.iter().map(str::to_string).collect();
+            w.write_row(&cells)?;
+        }
     }
     w.finish()?;
     Ok(())
