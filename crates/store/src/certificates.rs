@@ -158,7 +158,7 @@ impl Store {
 
     /// Opens a document for someone who may see it (an audited view: it shows the holder's
     /// data). Out of reach reads as not found.
-    pub fn certificate_for(
+    pub fn certificate_as(
         &mut self,
         actor: &Actor,
         id: i64,

@@ -97,12 +97,12 @@ impl Store {
     }
 
     /// The areas the account may see: its own and everything below.
-    pub fn areas_for(&mut self, scope: &Scope) -> Result<Vec<Area>> {
+    pub fn areas_as(&mut self, scope: &Scope) -> Result<Vec<Area>> {
         self.areas(Some(&scope.area))
     }
 
     /// One page of a masked list: no audit row (nothing sensitive is shown whole).
-    pub fn persons_for(
+    pub fn persons_as(
         &mut self,
         actor: &Actor,
         filter: &PersonFilter,
@@ -132,7 +132,7 @@ impl Store {
 
     /// How many people match, counted up to [`COUNT_CAP`] + 1 so a list over a whole city stays
     /// fast; the caller shows "more than 1,000" beyond the cap.
-    pub fn count_for(&mut self, actor: &Actor, filter: &PersonFilter) -> Result<u64> {
+    pub fn count_as(&mut self, actor: &Actor, filter: &PersonFilter) -> Result<u64> {
         self.require(actor, Action::ListPersons, AuditAction::Access, "persons")?;
         match filter.within(&actor.scope) {
             Some(f) => {
@@ -245,7 +245,7 @@ impl Store {
     /// The household of a person the account may see, limited to the members it may see.
     /// The members of a household the account may see. A household with no member in reach
     /// reads as not found, and when it does exist elsewhere the refusal is audited.
-    pub fn household_for(&mut self, actor: &Actor, household_no: &str) -> Result<Vec<Person>> {
+    pub fn household_as(&mut self, actor: &Actor, household_no: &str) -> Result<Vec<Person>> {
         self.require(actor, Action::ListPersons, AuditAction::Access, "household")?;
         let members = self.household(household_no)?;
         let exists = !members.is_empty();
@@ -412,7 +412,7 @@ pub struct AreaSummary {
 
 impl Store {
     /// The account's area (or an area within it) summarised; role population limits apply.
-    pub fn summary_for(
+    pub fn summary_as(
         &mut self,
         actor: &Actor,
         area: &renkou_core::AreaCode,

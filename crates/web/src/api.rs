@@ -261,11 +261,11 @@ async fn list_persons(
     let (people, count) = state
         .pool
         .run(move |s| {
-            let people = s.persons_for(&actor, &filter, after, limit + 1)?;
+            let people = s.persons_as(&actor, &filter, after, limit + 1)?;
             // A whole ID number finds one person at most: the page is the count.
             let count = match filter.search {
                 Some(renkou_store::PersonSearch::IdNumber(_)) => people.len() as u64,
-                _ => s.count_for(&actor, &filter)?,
+                _ => s.count_as(&actor, &filter)?,
             };
             Ok((people, count))
         })
@@ -426,7 +426,7 @@ async fn household(
     let actor = caller.actor.clone();
     let members = state
         .pool
-        .run(move |s| s.household_for(&actor, &household_no))
+        .run(move |s| s.household_as(&actor, &household_no))
         .await?;
     let today = today(state.clock.now());
     if members.is_empty() {

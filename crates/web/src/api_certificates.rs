@@ -246,7 +246,7 @@ pub async fn list_certificates(
     let (actor, after) = (caller.actor.clone(), q.after);
     let items = state
         .pool
-        .run(move |s| s.certificates_for(&actor, queue, kind, after, limit + 1))
+        .run(move |s| s.certificates_as(&actor, queue, kind, after, limit + 1))
         .await?;
     let day = today(state.clock.now());
     let more = items.len() > limit as usize;
@@ -279,7 +279,7 @@ pub async fn apply_certificate(
         .pool
         .run(move |s| {
             let c = s.apply_certificate(&actor, PersonId(body.person_id), kind, app, day)?;
-            s.certificate_for(&actor, c.id, day)
+            s.certificate_as(&actor, c.id, day)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(detail(view, day))))
@@ -297,7 +297,7 @@ pub async fn get_certificate(
     let actor = caller.actor.clone();
     let view = state
         .pool
-        .run(move |s| s.certificate_for(&actor, id, day))
+        .run(move |s| s.certificate_as(&actor, id, day))
         .await?;
     Ok(Json(detail(view, day)))
 }
@@ -340,7 +340,7 @@ pub async fn take_step(
         .pool
         .run(move |s| {
             let c = s.certificate_step(&actor, id, step, input, day)?;
-            s.certificate_for(&actor, c.id, day)
+            s.certificate_as(&actor, c.id, day)
         })
         .await?;
     Ok(Json(detail(view, day)))

@@ -24,7 +24,7 @@ pub fn demo_certificates(store: &mut Store, today: jiff::civil::Date) -> Result<
         })
     };
     let (officer, station, centre) = (actor("officer")?, actor("station")?, actor("centre")?);
-    let people = store.persons_for(&officer, &PersonFilter::default(), None, 400)?;
+    let people = store.persons_as(&officer, &PersonFilter::default(), None, 400)?;
     let adults: Vec<_> = people
         .iter()
         .filter(|p| p.status == PersonStatus::Active && p.data.id_number.is_some())

@@ -13,7 +13,7 @@ use crate::{Result, Store, StoreError};
 
 impl Store {
     /// One page of a work queue within the account's reach (names as lists show them).
-    pub fn certificates_for(
+    pub fn certificates_as(
         &mut self,
         actor: &Actor,
         queue: Queue,

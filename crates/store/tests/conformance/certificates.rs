@@ -53,7 +53,7 @@ fn an_application_is_checked_against_the_register_and_issued_with_a_serial() {
             )
             .unwrap();
         assert_eq!(c.state, CertificateState::Applied);
-        let view = s.certificate_for(&station, c.id, TODAY).unwrap();
+        let view = s.certificate_as(&station, c.id, TODAY).unwrap();
         assert_eq!(outcome_of(&view, "identity").0, CheckOutcome::Passed);
         let (o, m) = outcome_of(&view, "marital_status");
         assert_eq!(o, CheckOutcome::Note);
@@ -69,7 +69,7 @@ fn an_application_is_checked_against_the_register_and_issued_with_a_serial() {
             "a birth registration does not lapse"
         );
         let steps: Vec<Step> = s
-            .certificate_for(&station, c.id, TODAY)
+            .certificate_as(&station, c.id, TODAY)
             .unwrap()
             .steps
             .iter()
@@ -101,7 +101,7 @@ fn an_application_is_checked_against_the_register_and_issued_with_a_serial() {
                 TODAY,
             )
             .unwrap();
-        let view = s.certificate_for(&station, c2.id, TODAY).unwrap();
+        let view = s.certificate_as(&station, c2.id, TODAY).unwrap();
         let (o, m) = outcome_of(&view, "spouse");
         assert_eq!(o, CheckOutcome::Missing);
         assert!(m.contains("配偶不在本登记册中"), "{m}");
@@ -122,7 +122,7 @@ fn an_application_is_checked_against_the_register_and_issued_with_a_serial() {
         )
         .unwrap();
         assert_eq!(
-            s.certificates_for(&centre, Queue::Returned, None, None, 10)
+            s.certificates_as(&centre, Queue::Returned, None, None, 10)
                 .unwrap()
                 .len(),
             1
@@ -138,7 +138,7 @@ fn an_application_is_checked_against_the_register_and_issued_with_a_serial() {
             .certificate_step(&centre, c2.id, Step::Resubmit, named, TODAY)
             .unwrap();
         assert_eq!(back.state, CertificateState::Applied);
-        let view = s.certificate_for(&station, c2.id, TODAY).unwrap();
+        let view = s.certificate_as(&station, c2.id, TODAY).unwrap();
         assert_eq!(outcome_of(&view, "spouse").0, CheckOutcome::Note);
         let issued = step(s, &station, c2.id, Step::Issue).unwrap();
         assert_eq!(
@@ -173,7 +173,7 @@ fn an_application_is_checked_against_the_register_and_issued_with_a_serial() {
                 TODAY,
             )
             .unwrap();
-        let view = s.certificate_for(&station, m.id, TODAY).unwrap();
+        let view = s.certificate_as(&station, m.id, TODAY).unwrap();
         let (o, msg) = outcome_of(&view, "residence");
         assert_eq!(o, CheckOutcome::Missing);
         assert!(msg.contains("户籍地"), "{msg}");
@@ -352,39 +352,39 @@ fn each_role_applies_reviews_prints_and_revokes_only_what_the_table_gives_it() {
         // registration (it tells of a pregnancy); another centre sees none of them.
         let b = apply(s, &officer, p.a_man, CertificateKind::BirthRegistration).unwrap();
         assert!(matches!(
-            s.certificate_for(&bureau, b.id, TODAY),
+            s.certificate_as(&bureau, b.id, TODAY),
             Err(StoreError::NotFound(_))
         ));
-        assert!(s.certificate_for(&bureau, c.id, TODAY).is_ok());
+        assert!(s.certificate_as(&bureau, c.id, TODAY).is_ok());
         assert_eq!(
-            s.certificates_for(&bureau, Queue::All, None, None, 50)
+            s.certificates_as(&bureau, Queue::All, None, None, 50)
                 .unwrap()
                 .len(),
             1
         );
         assert_eq!(
-            s.certificates_for(&station, Queue::All, None, None, 50)
+            s.certificates_as(&station, Queue::All, None, None, 50)
                 .unwrap()
                 .len(),
             2
         );
         assert_eq!(
-            s.certificates_for(&station, Queue::Review, None, None, 50)
+            s.certificates_as(&station, Queue::Review, None, None, 50)
                 .unwrap()
                 .len(),
             1
         );
         assert!(
-            s.certificates_for(&other_officer, Queue::All, None, None, 50)
+            s.certificates_as(&other_officer, Queue::All, None, None, 50)
                 .unwrap()
                 .is_empty()
         );
         assert!(matches!(
-            s.certificate_for(&other_officer, c.id, TODAY),
+            s.certificate_as(&other_officer, c.id, TODAY),
             Err(StoreError::NotFound(_))
         ));
         assert!(matches!(
-            s.certificates_for(&leader, Queue::All, None, None, 50),
+            s.certificates_as(&leader, Queue::All, None, None, 50),
             Err(StoreError::Denied(_))
         ));
     });
@@ -489,10 +489,7 @@ fn a_reissue_voids_the_old_serial_and_verification_tells_every_state() {
             new.valid_until, first.valid_until,
             "a reissue replaces, it does not extend"
         );
-        let old = s
-            .certificate_for(&station, c.id, TODAY)
-            .unwrap()
-            .certificate;
+        let old = s.certificate_as(&station, c.id, TODAY).unwrap().certificate;
         assert_eq!(old.state, CertificateState::Voided);
         assert_eq!(old.replaced_by, Some(new.id));
         assert_eq!(

@@ -10,7 +10,7 @@ use crate::helpers::*;
 /// Who a list shows (lists run in area order; these tests are about who, so sorted by id).
 fn ids_for(s: &mut Store, actor: &Actor, filter: &PersonFilter) -> Vec<PersonId> {
     let mut ids: Vec<PersonId> = s
-        .persons_for(actor, filter, None, 100)
+        .persons_as(actor, filter, None, 100)
         .unwrap()
         .iter()
         .map(|p| p.id)
@@ -38,19 +38,19 @@ fn an_account_sees_and_changes_only_its_own_people() {
             ids_for(s, &officer, &everyone),
             [p.a_woman, p.a_man, p.a_migrant]
         );
-        assert_eq!(s.count_for(&officer, &everyone).unwrap(), 3);
+        assert_eq!(s.count_as(&officer, &everyone).unwrap(), 3);
         let in_b = PersonFilter {
             area: Some(AreaCode::parse(C2).unwrap()),
             ..Default::default()
         };
         assert!(ids_for(s, &officer, &in_b).is_empty());
-        assert_eq!(s.count_for(&officer, &in_b).unwrap(), 0);
+        assert_eq!(s.count_as(&officer, &in_b).unwrap(), 0);
         // Asking for the whole centre is narrowed to the committee.
         let whole_centre = PersonFilter {
             area: Some(AreaCode::parse(CENTRE).unwrap()),
             ..Default::default()
         };
-        assert_eq!(s.count_for(&officer, &whole_centre).unwrap(), 3);
+        assert_eq!(s.count_as(&officer, &whole_centre).unwrap(), 3);
         let in_group = PersonFilter {
             area: Some(AreaCode::parse(G1).unwrap()),
             ..Default::default()
@@ -58,26 +58,24 @@ fn an_account_sees_and_changes_only_its_own_people() {
         assert_eq!(ids_for(s, &officer, &in_group), [p.a_woman]);
         // Keyset pages follow the list's (area, id) order and stay in scope.
         let order: Vec<PersonId> = s
-            .persons_for(&officer, &everyone, None, 100)
+            .persons_as(&officer, &everyone, None, 100)
             .unwrap()
             .iter()
             .map(|x| x.id)
             .collect();
         assert_eq!(order.len(), 3);
         for pair in order.windows(2) {
-            let page = s
-                .persons_for(&officer, &everyone, Some(pair[0]), 1)
-                .unwrap();
+            let page = s.persons_as(&officer, &everyone, Some(pair[0]), 1).unwrap();
             assert_eq!(page.iter().map(|x| x.id).collect::<Vec<_>>(), [pair[1]]);
         }
         assert!(
-            s.persons_for(&officer, &everyone, Some(order[2]), 10)
+            s.persons_as(&officer, &everyone, Some(order[2]), 10)
                 .unwrap()
                 .is_empty()
         );
         // A household spanning two committees shows only this committee's members.
         let household: Vec<PersonId> = s
-            .household_for(&officer, "H0002")
+            .household_as(&officer, "H0002")
             .unwrap()
             .iter()
             .map(|x| x.id)
@@ -115,8 +113,8 @@ fn an_account_sees_and_changes_only_its_own_people() {
         assert_eq!(viewed[0].object_kind, "person");
         // Lists write no audit rows.
         let before = all_audit(s).len();
-        s.persons_for(&officer, &everyone, None, 10).unwrap();
-        s.count_for(&officer, &everyone).unwrap();
+        s.persons_as(&officer, &everyone, None, 10).unwrap();
+        s.count_as(&officer, &everyone).unwrap();
         assert_eq!(all_audit(s).len(), before);
 
         // Adding someone outside the committee is refused on the area, and audited.
@@ -136,7 +134,7 @@ fn an_account_sees_and_changes_only_its_own_people() {
         let added_row = audit_of(s, AuditAction::PersonAdd, &added.to_string());
         assert_eq!(added_row.len(), 1);
         assert_eq!(added_row[0].result, "ok");
-        assert_eq!(s.count_for(&officer, &everyone).unwrap(), 4);
+        assert_eq!(s.count_as(&officer, &everyone).unwrap(), 4);
 
         // Correcting: not someone out of reach, and not moving someone out of reach.
         let mut b_data = s.person(p.b_woman).unwrap().unwrap().data;
@@ -184,7 +182,7 @@ fn an_account_sees_and_changes_only_its_own_people() {
 
         // A centre sees both of its committees, not the other centre.
         let centre = staff(s, "centre.q", Role::Centre, CENTRE);
-        assert_eq!(s.count_for(&centre, &everyone).unwrap(), 7);
+        assert_eq!(s.count_as(&centre, &everyone).unwrap(), 7);
         assert!(!ids_for(s, &centre, &everyone).contains(&p.elsewhere));
         let err = s.view_person(&centre, p.elsewhere).unwrap_err();
         assert!(matches!(err, StoreError::NotFound(_)), "{err}");
@@ -210,13 +208,13 @@ fn roles_narrow_what_an_account_may_see_and_do() {
             ids_for(s, &coordinator, &everyone),
             [p.a_migrant, p.b_migrant]
         );
-        assert_eq!(s.count_for(&coordinator, &everyone).unwrap(), 2);
+        assert_eq!(s.count_as(&coordinator, &everyone).unwrap(), 2);
         let residents = PersonFilter {
             population_type: Some(PopulationType::Resident),
             ..Default::default()
         };
         assert!(ids_for(s, &coordinator, &residents).is_empty());
-        assert_eq!(s.count_for(&coordinator, &residents).unwrap(), 0);
+        assert_eq!(s.count_as(&coordinator, &residents).unwrap(), 0);
         assert!(ids_for(s, &coordinator, &searching("李")).is_empty());
         assert_eq!(ids_for(s, &coordinator, &searching("陈")), [p.b_migrant]);
         let err = s.view_person(&coordinator, p.a_woman).unwrap_err();
@@ -288,9 +286,9 @@ fn roles_narrow_what_an_account_may_see_and_do() {
 
         // Administrators see no one.
         let admin = staff(s, "sys.admin", Role::SystemAdmin, "340705");
-        let err = s.persons_for(&admin, &everyone, None, 10).unwrap_err();
+        let err = s.persons_as(&admin, &everyone, None, 10).unwrap_err();
         assert!(matches!(err, StoreError::Denied(_)), "{err}");
-        let err = s.count_for(&admin, &everyone).unwrap_err();
+        let err = s.count_as(&admin, &everyone).unwrap_err();
         assert!(matches!(err, StoreError::Denied(_)), "{err}");
         let err = s.view_person(&admin, p.a_woman).unwrap_err();
         assert!(matches!(err, StoreError::Denied(_)), "{err}");
@@ -340,8 +338,8 @@ fn search_finds_the_right_person_within_scope_only() {
             ids_for(s, &centre, &searching("王")),
             [p.a_man, p.b_man_same_household]
         );
-        assert_eq!(s.count_for(&centre, &searching("李")).unwrap(), 2);
-        assert_eq!(s.count_for(&officer, &searching("李")).unwrap(), 1);
+        assert_eq!(s.count_as(&centre, &searching("李")).unwrap(), 2);
+        assert_eq!(s.count_as(&officer, &searching("李")).unwrap(), 1);
 
         // A whole ID number.
         let a_id = id_of(s, p.a_man);
@@ -394,7 +392,7 @@ fn age_bands_and_marital_status_narrow_a_scoped_list() {
         };
         assert_eq!(ids_for(s, &centre, &young), [p.a_woman, p.b_woman]);
         assert_eq!(ids_for(s, &officer, &young), [p.a_woman]);
-        assert_eq!(s.count_for(&centre, &young).unwrap(), 2);
+        assert_eq!(s.count_as(&centre, &young).unwrap(), 2);
         // Bounds are inclusive.
         let born_1995 = PersonFilter {
             born_from: Some(date(1995, 3, 8)),

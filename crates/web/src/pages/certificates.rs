@@ -127,7 +127,7 @@ async fn queues(
     let (items, counts) = state
         .pool
         .run(move |s| {
-            let items = s.certificates_for(&actor, queue, kind, after, PAGE)?;
+            let items = s.certificates_as(&actor, queue, kind, after, PAGE)?;
             let counts = s.queue_counts(&actor)?;
             Ok((items, counts))
         })

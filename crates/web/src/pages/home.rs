@@ -98,9 +98,9 @@ async fn home(State(state): State<AppState>, caller: Caller) -> PageResult {
             let queues = s.queue_counts(&actor)?;
             let (summary, at) = match cached {
                 Some(hit) => hit,
-                None => (s.summary_for(&actor, &area, day)?, jiff::Timestamp::now()),
+                None => (s.summary_as(&actor, &area, day)?, jiff::Timestamp::now()),
             };
-            let areas = s.areas_for(&actor.scope)?;
+            let areas = s.areas_as(&actor.scope)?;
             let path = s.area_path(&area)?;
             Ok((summary, at, areas, path, queues))
         })
@@ -170,7 +170,7 @@ pub fn warm_summaries(state: AppState) {
                 let area = a.area.clone();
                 if let Ok(summary) = state
                     .pool
-                    .run(move |s| s.summary_for(&actor, &area, day))
+                    .run(move |s| s.summary_as(&actor, &area, day))
                     .await
                 {
                     state.summaries.put(key, summary, jiff::Timestamp::now());

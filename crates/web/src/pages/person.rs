@@ -129,7 +129,7 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
     let (household, (documents, steps)) = state
         .pool
         .run(move |s| {
-            let household = s.household_for(&actor, &household_no)?;
+            let household = s.household_as(&actor, &household_no)?;
             // The record is already an audited view; its documents are part of it.
             let documents = if with_documents {
                 s.certificates_of(pid)?
@@ -280,7 +280,7 @@ async fn household(
     let no = household_no.clone();
     let members = state
         .pool
-        .run(move |s| s.household_for(&actor, &no))
+        .run(move |s| s.household_as(&actor, &no))
         .await
         .or_page(t)?;
     if members.is_empty() {

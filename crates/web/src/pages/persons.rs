@@ -101,8 +101,8 @@ async fn list(
             let (people, n) = state
                 .pool
                 .run(move |s| {
-                    let people = s.persons_for(&actor, &filter, after, limit + 1)?;
-                    let n = s.count_for(&actor, &filter)?;
+                    let people = s.persons_as(&actor, &filter, after, limit + 1)?;
+                    let n = s.count_as(&actor, &filter)?;
                     Ok((people, n))
                 })
                 .await

@@ -70,7 +70,7 @@ pub(super) async fn document(
     let actor = caller.actor.clone();
     let view = state
         .pool
-        .run(move |s| s.certificate_for(&actor, id, day))
+        .run(move |s| s.certificate_as(&actor, id, day))
         .await
         .or_page(t)?;
     Ok(document_page(&caller, &view, day, None, &[]))
@@ -290,7 +290,7 @@ async fn reshow(
     let actor = caller.actor.clone();
     let view = state
         .pool
-        .run(move |s| s.certificate_for(&actor, id, day))
+        .run(move |s| s.certificate_as(&actor, id, day))
         .await
         .or_page(t)?;
     let error = error.or_else(|| Some(t.text("error.invalid_input").to_string()));
