@@ -3,18 +3,22 @@
 //! correct them in Excel and import that file again. The import itself is the store's.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use renkou_core::import::{
     ImportReport, Imported, RejectedRows, SourceError, SourceRows, TableSource,
 };
 
-use crate::read::{TableError, check_xlsx_size, open_table};
+use crate::read::{Table, TableError, check_xlsx_size, open_table};
 use crate::write::{TableWriter, WriteError};
 
 /// A CSV or XLSX file to import.
 pub struct FileSource {
     path: PathBuf,
     description: String,
+    /// The table opened to learn what the file is, handed to the first reading: opening an
+    /// XLSX loads its shared strings and starts a reader, not something to do twice.
+    opened: Mutex<Option<Table>>,
 }
 
 impl FileSource {
@@ -27,7 +31,8 @@ impl FileSource {
         let table = open_table(path)?;
         Ok(FileSource {
             path: path.to_path_buf(),
-            description: table.description,
+            description: table.description.clone(),
+            opened: Mutex::new(Some(table)),
         })
     }
 }
@@ -38,7 +43,11 @@ impl TableSource for FileSource {
     }
 
     fn rows(&self) -> Result<SourceRows<'_>, SourceError> {
-        let table = open_table(&self.path).map_err(|e| SourceError(e.to_string()))?;
+        let opened = self.opened.lock().expect("source lock").take();
+        let table = match opened {
+            Some(table) => table,
+            None => open_table(&self.path).map_err(|e| SourceError(e.to_string()))?,
+        };
         Ok(Box::new(
             table.map(|row| row.map_err(|e| SourceError(e.to_string()))),
         ))
