@@ -313,6 +313,10 @@ pub struct Caller {
     pub csrf: String,
     pub token_hash: String,
     pub lang: Lang,
+    /// The message the previous request left for this page (`pages::message`).
+    pub message: Option<String>,
+    /// The account's area by name (its code when the area table does not know it).
+    pub area_name: String,
 }
 
 impl Caller {
@@ -508,6 +512,10 @@ impl FromRequestParts<AppState> for Caller {
             return Err(reject(AppError::PasswordChangeRequired, parts));
         }
         let account = session.account;
+        let area_name = match state.area_names().await {
+            Ok(names) => names.label(&account.area),
+            Err(_) => account.area.to_string(),
+        };
         let actor = Actor {
             scope: Scope::new(account.id, account.role, account.area.clone()),
             username: account.username.to_string(),
@@ -520,6 +528,8 @@ impl FromRequestParts<AppState> for Caller {
             csrf: session.csrf_token,
             token_hash: hash,
             lang: lang_of(&parts.headers),
+            message: crate::pages::message::message_in(&parts.headers),
+            area_name,
         })
     }
 }

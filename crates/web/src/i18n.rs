@@ -80,6 +80,11 @@ impl Catalog {
         out
     }
 
+    /// The text with `{0}` filled in: for templates, which cannot build a slice of `dyn`.
+    pub fn fill_one(&self, key: &str, arg: impl std::fmt::Display) -> String {
+        self.fill(key, &[&arg])
+    }
+
     pub fn is_en(&self) -> bool {
         self.lang == Lang::En
     }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod api_certificates;
+pub mod areas;
 pub mod audit_writer;
 pub mod auth;
 pub mod error;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub verify_throttle: Arc<auth::Throttle>,
     /// Usernames no account has, locked like real ones.
     pub unknown_names: Arc<auth::UnknownNames>,
+    /// Area names by code, for every page that shows or picks an area.
+    pub area_cache: Arc<areas::AreaNamesCache>,
 }
 
 impl AppState {
@@ -103,6 +106,11 @@ impl AppState {
         self.audit.write(entry).await
     }
 
+    /// Area names by code (`areas::AreaNames`).
+    pub async fn area_names(&self) -> Result<Arc<areas::AreaNames>, error::AppError> {
+        self.area_cache.get(&self.pool).await
+    }
+
     pub fn new(pool: Arc<Pool>) -> AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
@@ -121,6 +129,7 @@ impl AppState {
             // some 150 addresses at their own limit could use up.
             verify_throttle: Arc::new(auth::Throttle::new(Duration::from_secs(60), 20, 3_000)),
             unknown_names: Arc::new(auth::UnknownNames::default()),
+            area_cache: Arc::new(areas::AreaNamesCache::default()),
         }
     }
 }
@@ -133,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api_certificates::routes())
         .route("/static/app.css", axum::routing::get(stylesheet))
         .route("/static/app.js", axum::routing::get(script))
+        .layer(axum::middleware::from_fn(pages::message::clear_shown_message))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(state)

@@ -39,3 +39,90 @@ window.addEventListener("pageshow", function (e) {
     }, 250);
   });
 })();
+
+// After a failed submit the error summary takes the focus, so a screen reader reads every
+// problem at once and a keyboard user can follow its links to the fields.
+(function () {
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+})();
+
+// The area picker: a filter box over the select of area names (the select alone works too).
+(function () {
+  var boxes = document.querySelectorAll("input.area-filter");
+  Array.prototype.forEach.call(boxes, function (box) {
+    var select = document.getElementById(box.getAttribute("data-for"));
+    if (!select) return;
+    box.hidden = false;
+    var all = Array.prototype.slice.call(select.options);
+    box.addEventListener("input", function () {
+      var q = box.value.trim();
+      var first = null;
+      all.forEach(function (o) {
+        var show = !o.value || !q || o.text.indexOf(q) >= 0 || o.value.indexOf(q) === 0;
+        o.hidden = !show;
+        if (show && o.value && !first) first = o;
+      });
+      if (q && first && select.selectedOptions[0] && select.selectedOptions[0].hidden) select.value = first.value;
+    });
+  });
+})();
+
+// The person form's household: "新建户" hides the number (the register gives one); "加入已有户"
+// shows a search whose hits fill in the number and the area.
+(function () {
+  var radios = document.querySelectorAll("input[name=new_household]");
+  var number = document.getElementById("f-household_no");
+  var search = document.querySelector(".household-search");
+  if (!radios.length || !number || !search) return;
+  var field = number.closest(".field");
+  function sync() {
+    var fresh = document.querySelector("input[name=new_household]:checked");
+    var isNew = fresh && fresh.value === "1";
+    if (field) field.hidden = isNew;
+    search.hidden = isNew;
+  }
+  Array.prototype.forEach.call(radios, function (r) { r.addEventListener("change", sync); });
+  sync();
+  var box = document.getElementById("household-q");
+  var hits = document.getElementById("household-hits");
+  var area = document.getElementById("f-area_code");
+  var timer = null;
+  var latest = 0;
+  box.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var q = box.value.trim();
+      var mine = ++latest;
+      if (q.length < 2) { hits.textContent = ""; return; }
+      fetch("/households/lookup?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (list) {
+          if (mine !== latest) return;
+          hits.textContent = "";
+          if (!list.length) {
+            var li = document.createElement("li");
+            li.textContent = search.getAttribute("data-none") || "—";
+            hits.appendChild(li);
+            return;
+          }
+          list.forEach(function (h) {
+            var li = document.createElement("li");
+            var b = document.createElement("button");
+            b.type = "button";
+            b.className = "link";
+            b.textContent = h.label;
+            b.addEventListener("click", function () {
+              number.value = h.household_no;
+              if (area) area.value = h.area_code;
+              hits.textContent = "";
+              number.focus();
+            });
+            li.appendChild(b);
+            hits.appendChild(li);
+          });
+        })
+        .catch(function () {});
+    }, 250);
+  });
+})();
