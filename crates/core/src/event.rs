@@ -40,6 +40,9 @@ pub struct EventDetail {
     pub spouse_id_number: Option<IdNumber>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spouse_id: Option<PersonId>,
+    /// The spouse's name when the event was recorded, for the timeline to say whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spouse_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<ContraceptionMethod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,55 +107,155 @@ fn err(field: &'static str, message: impl std::fmt::Display) -> FieldError {
     FieldError::new(field, message)
 }
 
+/// The fields each kind of event asks for, beyond its kind and date, in the order a form shows
+/// them; `required` ones must be filled. A form offers only these; a file row's other columns
+/// are read past.
+pub fn fields_of(kind: EventKind) -> &'static [EventField] {
+    use EventKind as K;
+    match kind {
+        K::Marriage | K::Remarriage => &[EventField { key: "spouse_id_number", required: false }, EventField { key: "note", required: false }],
+        K::Divorce | K::Pregnancy | K::ContraceptionStop | K::Death => &[EventField { key: "note", required: false }],
+        K::PregnancyOutcome => &[EventField { key: "outcome", required: true }, EventField { key: "note", required: false }],
+        K::Birth => &[
+            EventField { key: "child_name", required: false },
+            EventField { key: "child_sex", required: true },
+            EventField { key: "birth_weight_g", required: false },
+            EventField { key: "birth_order", required: false },
+            EventField { key: "birth_defect", required: false },
+            EventField { key: "note", required: false },
+        ],
+        K::ContraceptionStart | K::ContraceptionChange => &[EventField { key: "method", required: true }, EventField { key: "note", required: false }],
+        K::MoveIn => &[EventField { key: "to_area_code", required: true }, EventField { key: "note", required: false }],
+        // Within the city (an area) or away from it (where to, in the note): one of the two.
+        K::MoveOut => &[EventField { key: "to_area_code", required: false }, EventField { key: "note", required: false }],
+        K::Correction => &[EventField { key: "note", required: true }],
+        K::Registered => &[],
+    }
+}
+
+/// One field of an event's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventField {
+    pub key: &'static str,
+    pub required: bool,
+}
+
+/// Whether a kind of event can happen to this person now, so that a form offers only what
+/// can be recorded: after a death only a correction; after a move away only a return or a
+/// correction; pregnancy and birth on a woman's record.
+pub fn possible_for(kind: EventKind, person: &Person) -> bool {
+    use EventKind as K;
+    match (person.status, kind) {
+        (_, K::Registered) => false,
+        (_, K::Correction) => true,
+        (PersonStatus::Dead, _) => false,
+        (PersonStatus::MovedAway, k) => k == K::MoveIn,
+        (PersonStatus::Active, K::Pregnancy | K::PregnancyOutcome | K::Birth) => {
+            person.data.sex == Sex::Female
+        }
+        (PersonStatus::Active, K::Divorce) => person.data.marital_status.is_married(),
+        (PersonStatus::Active, K::Marriage | K::Remarriage) => {
+            !person.data.marital_status.is_married()
+        }
+        (PersonStatus::Active, _) => true,
+    }
+}
+
+/// Whether an event makes a change that cannot simply be taken back: the form asks once to
+/// confirm it.
+pub fn is_weighty(kind: EventKind) -> bool {
+    matches!(kind, EventKind::MoveOut | EventKind::Death)
+}
+
+/// The person's fields an event changed, as the timeline shows them ("婚姻状况：未婚 → 初婚").
+pub fn changes_between(before: &Person, after: &Person) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let mut push = |field: &str, b: String, a: String| {
+        if b != a {
+            out.push(FieldChange {
+                field: field.to_string(),
+                before: b,
+                after: a,
+            });
+        }
+    };
+    let (b, a) = (&before.data, &after.data);
+    push(
+        "marital_status",
+        b.marital_status.name_zh().into(),
+        a.marital_status.name_zh().into(),
+    );
+    push(
+        "population_type",
+        b.population_type.name_zh().into(),
+        a.population_type.name_zh().into(),
+    );
+    push("area_code", b.area_code.to_string(), a.area_code.to_string());
+    push("status", before.status.name_zh().into(), after.status.name_zh().into());
+    out
+}
+
 /// Applies an event to a person. `spouse` is the spouse's record when the event names one that
 /// the register holds; `children` is how many children the register already links to the person.
+///
+/// Every problem is found in one round: the fields the kind needs, the dates, and what the
+/// person's state allows, so that a form can show them all at once.
 pub fn apply(
     person: &Person,
     event: NewEvent,
     spouse: Option<&Person>,
     children: u32,
     today: Date,
-) -> Result<Outcome, FieldError> {
+) -> Result<Outcome, Vec<FieldError>> {
     use EventKind as K;
     let mut p = person.clone();
     let mut ev = event;
     let mut effects = Vec::new();
+    let mut errors = Vec::new();
     let on = ev.occurred_on;
 
-    if on > today {
-        return Err(err("date", format!("发生日期{on}晚于今天")));
-    }
-    if on < p.data.birth_date {
-        return Err(err(
-            "date",
-            format!("发生日期{on}早于本人出生日期{}", p.data.birth_date),
-        ));
+    if ev.kind == K::Registered {
+        return Err(vec![err("event", "建档由新增人口自动记录，不能单独登记")]);
     }
     match p.status {
         PersonStatus::Dead if ev.kind != K::Correction => {
             let when = p.death_date.map(|d| d.to_string()).unwrap_or_default();
-            return Err(err("event", format!("此人已于{when}死亡，只能登记更正")));
+            return Err(vec![err(
+                "event",
+                format!("此人已于{when}死亡，只能登记更正"),
+            )]);
         }
         PersonStatus::MovedAway if !matches!(ev.kind, K::MoveIn | K::Correction) => {
-            return Err(err("event", "此人已迁出本市，须先登记迁入"));
+            return Err(vec![err("event", "此人已迁出本市，须先登记迁入")]);
         }
         _ => {}
+    }
+    if on > today {
+        errors.push(err("date", format!("发生日期{on}晚于今天")));
+    }
+    if on < p.data.birth_date {
+        errors.push(err(
+            "date",
+            format!("发生日期{on}早于本人出生日期{}", p.data.birth_date),
+        ));
     }
     let age = p.data.age_on(on);
     let female = p.data.sex == Sex::Female;
 
     if let Some(sp) = spouse {
         if sp.id == p.id {
-            return Err(err("spouse_id_number", "配偶身份证号不能是本人"));
+            errors.push(err("spouse_id_number", "配偶身份证号不能是本人"));
+        } else {
+            ev.detail.spouse_id = Some(sp.id);
+            ev.detail.spouse_name = Some(sp.data.name.as_str().to_string());
         }
-        ev.detail.spouse_id = Some(sp.id);
     }
 
     match ev.kind {
-        K::Registered => return Err(err("event", "建档由新增人口自动记录，不能单独登记")),
+        K::Registered => {}
         K::Marriage | K::Remarriage => {
             if p.data.marital_status.is_married() {
-                return Err(err("event", "此人当前为已婚，须先登记离婚或丧偶"));
+                errors.push(err("event", "此人当前为已婚，须先登记离婚或丧偶"));
             }
             let min = if female {
                 MARRIAGE_AGE_FEMALE
@@ -160,22 +263,20 @@ pub fn apply(
                 MARRIAGE_AGE_MALE
             };
             if age < min {
-                return Err(err(
+                errors.push(err(
                     "date",
                     format!(
                         "结婚时{age}周岁，未达法定婚龄（男{MARRIAGE_AGE_MALE}周岁，女{MARRIAGE_AGE_FEMALE}周岁）"
                     ),
                 ));
             }
-            if let Some(sp) = spouse {
-                if sp.data.sex == p.data.sex {
-                    return Err(err("spouse_id_number", "配偶的性别与本人相同"));
-                }
+            if let Some(sp) = spouse.filter(|sp| sp.id != p.id) {
                 let already_ours = sp.spouse_id == Some(p.id);
-                if sp.data.marital_status.is_married() && !already_ours {
-                    return Err(err("spouse_id_number", "配偶在登记中为已婚"));
-                }
-                if !already_ours {
+                if sp.data.sex == p.data.sex {
+                    errors.push(err("spouse_id_number", "配偶的性别与本人相同"));
+                } else if sp.data.marital_status.is_married() && !already_ours {
+                    errors.push(err("spouse_id_number", "配偶在登记中为已婚"));
+                } else if !already_ours {
                     effects.push(SideEffect::Marry { spouse: sp.id });
                 }
             }
@@ -195,13 +296,16 @@ pub fn apply(
         }
         K::Divorce => {
             if !p.data.marital_status.is_married() {
-                return Err(err(
+                errors.push(err(
                     "event",
                     format!("此人当前婚姻状况为{}，不能登记离婚", p.data.marital_status),
                 ));
             }
             if let Some(current) = p.spouse_id {
                 ev.detail.spouse_id = Some(current);
+                if let Some(sp) = spouse.filter(|sp| sp.id == current) {
+                    ev.detail.spouse_name = Some(sp.data.name.as_str().to_string());
+                }
                 if spouse.is_some_and(|sp| {
                     sp.spouse_id == Some(p.id) && sp.data.marital_status.is_married()
                 }) {
@@ -213,141 +317,161 @@ pub fn apply(
         }
         K::Pregnancy => {
             if !female {
-                return Err(err("event", "怀孕只能登记在女性名下"));
+                errors.push(err("event", "怀孕只能登记在女性名下"));
+            } else if p.pregnant {
+                errors.push(err(
+                    "event",
+                    "此人已有未结束的孕情，须先登记出生或妊娠结局",
+                ));
             }
-            if p.pregnant {
-                return Err(err("event", "此人已有未结束的孕情，须先登记出生或妊娠结局"));
-            }
-            if !(12..=60).contains(&age) {
-                return Err(err("date", format!("怀孕时{age}周岁，请核对日期")));
+            if female && !(12..=60).contains(&age) {
+                errors.push(err("date", format!("怀孕时{age}周岁，请核对日期")));
             }
             p.pregnant = true;
         }
         K::PregnancyOutcome => {
             if !p.pregnant {
-                return Err(err("event", "此人没有未结束的孕情记录"));
+                errors.push(err("event", "此人没有未结束的孕情记录"));
             }
             if ev.detail.outcome.is_none() {
-                return Err(err("outcome", "请填写妊娠结局"));
+                errors.push(err("outcome", "请填写妊娠结局"));
             }
             p.pregnant = false;
         }
         K::Birth => {
             if !female {
-                return Err(err("event", "出生事件应登记在母亲名下"));
-            }
-            if !(12..=60).contains(&age) {
-                return Err(err("date", format!("生育时母亲{age}周岁，请核对日期")));
+                errors.push(err("event", "出生事件应登记在母亲名下"));
+            } else if !(12..=60).contains(&age) {
+                errors.push(err("date", format!("生育时母亲{age}周岁，请核对日期")));
             }
             let mut child = ev.detail.child.take().unwrap_or_default();
-            let sex = child
-                .sex
-                .ok_or_else(|| err("child_sex", "请填写子女性别"))?;
-            let name = PersonName::parse(child.name.as_deref().unwrap_or("新生儿"))
-                .map_err(|e| err("child_name", e))?;
+            if child.sex.is_none() {
+                errors.push(err("child_sex", "请填写子女性别"));
+            }
+            let name = match PersonName::parse(child.name.as_deref().unwrap_or("新生儿")) {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    errors.push(err("child_name", e));
+                    None
+                }
+            };
             if let Some(w) = child.birth_weight_g
                 && !(300..=7000).contains(&w)
             {
-                return Err(err(
+                errors.push(err(
                     "birth_weight_g",
                     format!("出生体重{w}克不在300–7000克之间"),
                 ));
             }
             let order = child.birth_order.unwrap_or((children + 1).min(255) as u8);
             if order == 0 {
-                return Err(err("birth_order", "孩次从1开始"));
+                errors.push(err("birth_order", "孩次从1开始"));
             }
             child.birth_order = Some(order);
             p.pregnant = false;
-            effects.push(SideEffect::Child(Box::new(PersonData {
-                id_number: None,
-                name,
-                sex,
-                birth_date: on,
-                ethnicity: p.data.ethnicity,
-                marital_status: MaritalStatus::Unmarried,
-                education: None,
-                phone: None,
-                household_no: p.data.household_no.clone(),
-                relation: Relation::of_newborn(Some(p.data.relation), sex),
-                population_type: match p.data.population_type {
-                    PopulationType::MigrantIn => PopulationType::MigrantIn,
-                    _ => PopulationType::Resident,
-                },
-                registered_place: p.data.registered_place.clone(),
-                area_code: p.data.area_code.clone(),
-                address: p.data.address.clone(),
-                arrival_date: p.data.arrival_date.map(|_| on),
-                leaving_date: None,
-                origin_or_destination: p.data.origin_or_destination.clone(),
-            })));
+            if let (Some(name), Some(sex)) = (name, child.sex) {
+                effects.push(SideEffect::Child(Box::new(PersonData {
+                    id_number: None,
+                    name,
+                    sex,
+                    birth_date: on,
+                    ethnicity: p.data.ethnicity,
+                    marital_status: MaritalStatus::Unmarried,
+                    education: None,
+                    phone: None,
+                    household_no: p.data.household_no.clone(),
+                    relation: Relation::of_newborn(Some(p.data.relation), sex),
+                    population_type: match p.data.population_type {
+                        PopulationType::MigrantIn => PopulationType::MigrantIn,
+                        _ => PopulationType::Resident,
+                    },
+                    registered_place: p.data.registered_place.clone(),
+                    area_code: p.data.area_code.clone(),
+                    address: p.data.address.clone(),
+                    arrival_date: p.data.arrival_date.map(|_| on),
+                    leaving_date: None,
+                    origin_or_destination: p.data.origin_or_destination.clone(),
+                })));
+            }
             ev.detail.child = Some(child);
         }
-        K::ContraceptionStart => {
-            let m = ev
-                .detail
-                .method
-                .ok_or_else(|| err("method", "请填写避孕方法"))?;
-            if let Some(cur) = p.contraception {
-                return Err(err("event", format!("此人已在使用{cur}，请登记避孕变更")));
+        K::ContraceptionStart => match ev.detail.method {
+            None => errors.push(err("method", "请填写避孕方法")),
+            Some(m) => {
+                if let Some(cur) = p.contraception {
+                    errors.push(err("event", format!("此人已在使用{cur}，请登记避孕变更")));
+                }
+                p.contraception = Some(m);
             }
-            p.contraception = Some(m);
-        }
+        },
         K::ContraceptionChange => {
-            let m = ev
-                .detail
-                .method
-                .ok_or_else(|| err("method", "请填写新的避孕方法"))?;
-            match p.contraception {
-                None => return Err(err("event", "此人没有正在使用的避孕方法，请登记避孕开始")),
-                Some(cur) if cur == m => return Err(err("method", format!("此人已在使用{cur}"))),
+            match (p.contraception, ev.detail.method) {
+                (None, _) => errors.push(err(
+                    "event",
+                    "此人没有正在使用的避孕方法，请登记避孕开始",
+                )),
+                (Some(cur), Some(m)) if cur == m => {
+                    errors.push(err("method", format!("此人已在使用{cur}")))
+                }
                 _ => {}
             }
-            p.contraception = Some(m);
+            match ev.detail.method {
+                None => errors.push(err("method", "请填写新的避孕方法")),
+                Some(m) => p.contraception = Some(m),
+            }
         }
         K::ContraceptionStop => {
             if p.contraception.is_none() {
-                return Err(err("event", "此人没有正在使用的避孕方法"));
+                errors.push(err("event", "此人没有正在使用的避孕方法"));
             }
             p.contraception = None;
         }
-        K::MoveIn => {
-            let to = ev.detail.to_area_code.clone().ok_or_else(|| {
-                err(
-                    "to_area_code",
-                    "迁入须填写迁往区划（本市居委会或居民小组代码）",
-                )
-            })?;
-            match (p.status, p.data.population_type) {
-                (PersonStatus::MovedAway, _) => {
-                    p.status = PersonStatus::Active;
-                    if p.data.population_type == PopulationType::MigrantIn {
-                        p.data.arrival_date = Some(on);
+        K::MoveIn => match ev.detail.to_area_code.clone() {
+            None => errors.push(err(
+                "to_area_code",
+                "迁入须填写迁往区划（本市居委会或居民小组代码）",
+            )),
+            Some(to) => {
+                match (p.status, p.data.population_type) {
+                    (PersonStatus::MovedAway, _) => {
+                        p.status = PersonStatus::Active;
+                        if p.data.population_type == PopulationType::MigrantIn {
+                            p.data.arrival_date = Some(on);
+                        }
                     }
+                    (_, PopulationType::MigrantOut) => {
+                        p.data.population_type = PopulationType::Resident;
+                        p.data.leaving_date = None;
+                    }
+                    _ => {}
                 }
-                (_, PopulationType::MigrantOut) => {
-                    p.data.population_type = PopulationType::Resident;
-                    p.data.leaving_date = None;
-                }
-                _ => {}
+                p.data.area_code = to;
             }
-            p.data.area_code = to;
-        }
+        },
         K::MoveOut => match ev.detail.to_area_code.clone() {
             Some(to) => p.data.area_code = to,
-            None => match p.data.population_type {
-                PopulationType::Resident => {
-                    p.data.population_type = PopulationType::MigrantOut;
-                    p.data.leaving_date = Some(on);
-                    if let Some(n) = &ev.detail.note {
-                        p.data.origin_or_destination = Some(n.clone());
+            None => {
+                let whither = ev.detail.note.as_deref().unwrap_or("").trim();
+                if whither.is_empty() {
+                    errors.push(err(
+                        "to_area_code",
+                        "迁出须填写迁往本市的区划，或在备注中写明迁往何处",
+                    ));
+                }
+                match p.data.population_type {
+                    PopulationType::Resident => {
+                        p.data.population_type = PopulationType::MigrantOut;
+                        p.data.leaving_date = Some(on);
+                        if !whither.is_empty() {
+                            p.data.origin_or_destination = Some(whither.to_string());
+                        }
+                    }
+                    PopulationType::MigrantIn | PopulationType::MigrantOut => {
+                        p.status = PersonStatus::MovedAway;
+                        p.data.leaving_date = Some(on);
                     }
                 }
-                PopulationType::MigrantIn | PopulationType::MigrantOut => {
-                    p.status = PersonStatus::MovedAway;
-                    p.data.leaving_date = Some(on);
-                }
-            },
+            }
         },
         K::Death => {
             p.status = PersonStatus::Dead;
@@ -362,9 +486,16 @@ pub fn apply(
             if ev.detail.note.as_deref().unwrap_or("").trim().is_empty()
                 && ev.detail.changes.is_empty()
             {
-                return Err(err("note", "更正须在备注中写明更正了什么、依据是什么"));
+                errors.push(err("note", "更正须在备注中写明更正了什么、依据是什么"));
             }
         }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // The timeline says what the event changed; a correction brings its own list.
+    if ev.detail.changes.is_empty() {
+        ev.detail.changes = changes_between(person, &p);
     }
     Ok(Outcome {
         person: p,
@@ -484,6 +615,55 @@ mod tests {
     }
 
     #[test]
+    fn a_birth_form_gets_every_problem_in_one_round() {
+        let her = person(Sex::Female, date(1995, 3, 1));
+        let mut birth = event(EventKind::Birth, date(2027, 1, 5));
+        birth.detail.child = Some(ChildBirth {
+            birth_weight_g: Some(120),
+            birth_order: Some(0),
+            ..ChildBirth::default()
+        });
+        let errors = apply(&her, birth, None, 0, TODAY).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["date", "child_sex", "birth_weight_g", "birth_order"]);
+    }
+
+    #[test]
+    fn a_marriage_names_the_spouse_and_says_what_changed() {
+        let her = person(Sex::Female, date(1995, 3, 1));
+        let mut him = person(Sex::Male, date(1994, 6, 1));
+        him.id = PersonId(2);
+        him.data.name = PersonName::parse("刘伟").unwrap();
+        let mut wedding = event(EventKind::Marriage, date(2026, 10, 1));
+        wedding.detail.spouse_id_number = him.data.id_number.clone();
+        let done = apply(&her, wedding, Some(&him), 0, TODAY).unwrap();
+        assert_eq!(done.event.detail.spouse_name.as_deref(), Some("刘伟"));
+        assert_eq!(
+            done.event.detail.changes,
+            [FieldChange {
+                field: "marital_status".into(),
+                before: "未婚".into(),
+                after: "初婚".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_move_out_says_where_to() {
+        let him = person(Sex::Male, date(1990, 1, 1));
+        let errors = apply(&him, event(EventKind::MoveOut, date(2026, 11, 1)), None, 0, TODAY)
+            .unwrap_err();
+        assert_eq!(errors[0].field, "to_area_code");
+        let mut away = event(EventKind::MoveOut, date(2026, 11, 1));
+        away.detail.note = Some("江苏省南京市务工".into());
+        let done = apply(&him, away, None, 0, TODAY).unwrap();
+        assert_eq!(done.person.data.population_type, PopulationType::MigrantOut);
+        let changed: Vec<_> = done.event.detail.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(changed, ["population_type"]);
+        assert!(is_weighty(EventKind::MoveOut) && !is_weighty(EventKind::Birth));
+    }
+
+    #[test]
     fn marriage_needs_the_legal_age() {
         let her = person(Sex::Female, date(2005, 1, 1));
         let refused = apply(
@@ -494,8 +674,8 @@ mod tests {
             TODAY,
         )
         .unwrap_err();
-        assert_eq!(refused.field, "date");
-        assert!(refused.message.contains("19周岁"), "{}", refused.message);
+        assert_eq!(refused[0].field, "date");
+        assert!(refused[0].message.contains("19周岁"), "{:?}", refused);
         let done = apply(
             &her,
             event(EventKind::Marriage, date(2025, 1, 1)),
@@ -578,7 +758,7 @@ mod tests {
                 0,
                 TODAY
             )
-            .unwrap_err()
+            .unwrap_err()[0]
             .field,
             "date"
         );
@@ -590,7 +770,7 @@ mod tests {
                 0,
                 TODAY
             )
-            .unwrap_err()
+            .unwrap_err()[0]
             .field,
             "date"
         );

@@ -174,6 +174,18 @@ impl PersonStatus {
     }
 }
 
+/// A correction of a person's record says why (更正原因): it is written on the timeline beside
+/// the fields it changed, for whoever reads the record later.
+pub fn correction_reason(note: Option<&str>) -> Result<String, FieldError> {
+    match note.map(str::trim) {
+        Some(n) if !n.is_empty() => Ok(n.to_string()),
+        _ => Err(FieldError::new(
+            "note",
+            "请填写更正原因，例如“本人持户口簿来核对”",
+        )),
+    }
+}
+
 /// What a form or an import row says about a person.
 ///
 /// `area_code` is the managing area (管理地) in this city's tree: where a resident or an incoming

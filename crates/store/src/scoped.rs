@@ -9,8 +9,8 @@ use jiff::civil::Date;
 use renkou_core::audit::{AuditAction, AuditResult};
 use renkou_core::indicator::{CHILDBEARING_AGE, ELDERLY, MARRIED, UNDER_THREE};
 use renkou_core::{
-    Action, Actor, Area, Event, NewEvent, Person, PersonData, PersonId, PersonStatus,
-    PopulationType, Scope, Sex,
+    Action, Actor, Area, Event, HouseholdNo, NewEvent, Person, PersonData, PersonId,
+    PersonStatus, PopulationType, Scope, Sex,
 };
 
 use crate::db::SqlValue;
@@ -276,6 +276,28 @@ impl Store {
         data: PersonData,
         today: Date,
     ) -> Result<PersonId> {
+        self.add_person_within(actor, data, today, false)
+            .map(|(id, _)| id)
+    }
+
+    /// Adds the first person of a new household (新建户): the register gives the household its
+    /// number, the next one of the person's committee, in the same transaction.
+    pub fn add_person_in_new_household_as(
+        &mut self,
+        actor: &Actor,
+        data: PersonData,
+        today: Date,
+    ) -> Result<(PersonId, HouseholdNo)> {
+        self.add_person_within(actor, data, today, true)
+    }
+
+    fn add_person_within(
+        &mut self,
+        actor: &Actor,
+        mut data: PersonData,
+        today: Date,
+        new_household: bool,
+    ) -> Result<(PersonId, HouseholdNo)> {
         self.require(actor, Action::EditPerson, AuditAction::PersonAdd, "person")?;
         if !actor.scope.covers(&data) {
             return Err(self.deny(
@@ -287,13 +309,17 @@ impl Store {
             ));
         }
         self.transaction(|tx| {
+            if new_household {
+                data.household_no = tx.next_household_no(&data.area_code)?;
+            }
+            let household = data.household_no.clone();
             let id = tx.add_person(data, &actor.username, today)?;
             tx.audit(
                 actor
                     .entry(AuditAction::PersonAdd, "person", AuditResult::Ok)
                     .object(id),
             )?;
-            Ok(id)
+            Ok((id, household))
         })
     }
 
@@ -312,6 +338,10 @@ impl Store {
             AuditAction::PersonUpdate,
             "person",
         )?;
+        let note = Some(
+            renkou_core::person::correction_reason(note.as_deref())
+                .map_err(|e| StoreError::Rejected(vec![e]))?,
+        );
         let outcome = self.transaction(|tx| {
             match tx.db.person(id)? {
                 Some(p) if actor.scope.covers(&p.data) => {}

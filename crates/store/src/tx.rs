@@ -7,10 +7,11 @@ use renkou_core::event::{self, FieldChange, SideEffect};
 use renkou_core::record::PERSON_COLUMNS;
 use renkou_core::record::person_to_row;
 use renkou_core::{
-    AreaCode, EventKind, IdNumber, NewEvent, Person, PersonData, PersonId, PersonStatus,
+    AreaCode, EventKind, HouseholdNo, IdNumber, NewEvent, Person, PersonData, PersonId,
+    PersonStatus,
 };
 
-use crate::db::Db;
+use crate::db::{Db, SqlValue};
 use crate::{Result, StoreError};
 
 /// The register inside one transaction: what an import or a form does step by step.
@@ -32,6 +33,26 @@ impl Tx<'_> {
                 format!("区划代码{code}不在区划表中"),
             ))
         }
+    }
+
+    /// The next household number of an area's committee: `H`, the committee's six digits of
+    /// street and committee, and a serial of six (the numbering the city's files use).
+    pub fn next_household_no(&mut self, area: &AreaCode) -> Result<HouseholdNo> {
+        let code = area.as_str();
+        let committee = code.get(6..12).unwrap_or("000000");
+        let prefix = format!("H{committee}");
+        let rows = self.db.query(
+            "SELECT MAX(household_no) FROM persons WHERE household_no LIKE ?1 AND LENGTH(household_no) = 13",
+            &[SqlValue::from(format!("{prefix}%"))],
+        )?;
+        let last = rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(|v| v.text())
+            .and_then(|no| no[7..].parse::<u32>().ok())
+            .unwrap_or(0);
+        HouseholdNo::parse(&format!("{prefix}{:06}", last + 1))
+            .map_err(|e| StoreError::Database(format!("household number {prefix}: {e}")))
     }
 
     pub fn add_person(&mut self, data: PersonData, by: &str, today: Date) -> Result<PersonId> {
@@ -146,7 +167,7 @@ impl Tx<'_> {
             0
         };
         let outcome = event::apply(&person, ev, spouse.as_ref(), children, today)
-            .map_err(|e| StoreError::Rejected(vec![e]))?;
+            .map_err(StoreError::Rejected)?;
         let at = now();
         let mut ev = outcome.event;
         for effect in &outcome.side_effects {
@@ -181,6 +202,7 @@ impl Tx<'_> {
                             before: before.name_zh().into(),
                             after: other.data.marital_status.name_zh().into(),
                         }];
+                        mirrored.detail.spouse_name = Some(person.data.name.as_str().to_string());
                         self.db.insert_event(*spouse, &mirrored, at, by)?;
                     }
                 }
