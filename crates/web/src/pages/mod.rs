@@ -4,9 +4,14 @@ pub mod accounts;
 pub mod areas;
 pub mod audit;
 pub mod certificates;
+pub mod confirm;
+pub mod event_form;
+pub mod form;
 pub mod home;
 pub mod login;
+pub mod message;
 pub mod person;
+pub mod person_form;
 pub mod persons;
 pub mod upload;
 
@@ -21,6 +26,8 @@ use crate::auth::Caller;
 use crate::error::AppError;
 use crate::i18n::Catalog;
 
+pub use message::redirect_with_message;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(login::routes())
@@ -28,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .merge(areas::routes())
         .merge(persons::routes())
         .merge(person::routes())
+        .merge(person_form::routes())
+        .merge(event_form::routes())
         .merge(upload::routes())
         .merge(audit::routes())
         .merge(accounts::routes())
@@ -58,6 +67,10 @@ pub struct Chrome {
     pub crumbs: Vec<Crumb>,
     /// The current path, for the language switch to come back to.
     pub here: String,
+    /// What the last save did, shown once at the top (`redirect_with_message`).
+    pub message: Option<String>,
+    /// The account's own area by name, for the top bar.
+    pub area_name: String,
 }
 
 impl Chrome {
@@ -110,6 +123,8 @@ impl Chrome {
             nav,
             crumbs: Vec::new(),
             here: here.to_string(),
+            message: caller.message.clone(),
+            area_name: caller.area_name.clone(),
         }
     }
 

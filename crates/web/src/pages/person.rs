@@ -1,36 +1,27 @@
-//! A person's page (the whole record: an audited view), the household, and the event form.
+//! A person's page (the whole record: an audited view) and the household. The event forms are
+//! `event_form.rs`.
 
-use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
-use renkou_core::person::FieldError;
+use axum::Router;
 use renkou_core::record::PERSON_COLUMNS;
 use renkou_core::{
-    Action, CertificateKind, ContraceptionMethod, Event, EventKind, Person, PersonId,
-    PregnancyOutcome, Sex,
+    Action, CertificateKind, Event, EventKind, Person, PersonId, Sex,
 };
 
 use super::certificates::{kind_name, step_name};
-use super::persons::Choice;
 use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::{Caller, today};
 use crate::error::{AppError, local_time};
-use crate::forms::{PersonSummary, event_from_fields, shown_fields};
+use crate::forms::{PersonSummary, shown_fields};
 use crate::i18n::Catalog;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/persons/{id}", get(record))
-        .route(
-            "/persons/{id}/events/new",
-            get(event_form).post(event_submit),
-        )
         .route("/households/{household_no}", get(household))
 }
 
@@ -79,6 +70,9 @@ struct DocumentRow {
 fn describe(t: Catalog, e: &Event) -> String {
     let d = &e.detail;
     let mut parts = Vec::new();
+    if let Some(n) = &d.spouse_name {
+        parts.push(format!("{}：{n}", t.text("person.spouse")));
+    }
     if let Some(m) = d.method {
         parts.push(t.code(m.name_zh(), m.name_en()).to_string());
     }
@@ -103,7 +97,10 @@ fn describe(t: Catalog, e: &Event) -> String {
             .iter()
             .find(|col| col.key == c.field)
             .map(|col| t.text(&format!("field.{}", col.key)))
-            .unwrap_or(c.field.as_str());
+            .unwrap_or_else(|| match c.field.as_str() {
+                "status" => t.text("field.status"),
+                other => other,
+            });
         parts.push(format!("{label}: {} → {}", c.before, c.after));
     }
     if let Some(n) = &d.note {
@@ -301,173 +298,4 @@ async fn household(
             })
             .collect(),
     }))
-}
-
-struct EventField {
-    key: &'static str,
-    label: &'static str,
-    value: String,
-    error: Option<String>,
-    choices: Vec<Choice>,
-}
-
-#[derive(Template)]
-#[template(path = "event_form.html")]
-struct EventFormPage {
-    chrome: Chrome,
-    id: i64,
-    name: String,
-    fields: Vec<EventField>,
-    errors: usize,
-}
-
-const EVENT_FORM_KEYS: &[&str] = &[
-    "event",
-    "date",
-    "spouse_id_number",
-    "method",
-    "outcome",
-    "child_name",
-    "child_sex",
-    "birth_weight_g",
-    "birth_order",
-    "birth_defect",
-    "to_area_code",
-    "note",
-];
-
-fn event_page(
-    caller: &Caller,
-    id: i64,
-    name: String,
-    values: &BTreeMap<String, String>,
-    errors: &[FieldError],
-) -> Response {
-    let t = caller.t();
-    let fields = EVENT_FORM_KEYS
-        .iter()
-        .map(|key| {
-            let choices = match *key {
-                "event" => EventKind::ALL
-                    .iter()
-                    .filter(|k| {
-                        **k != EventKind::Registered && caller.allows(Action::RecordEvent(**k))
-                    })
-                    .map(|k| Choice {
-                        value: k.code().to_string(),
-                        label: kind_label(t, *k),
-                    })
-                    .collect(),
-                "method" => ContraceptionMethod::ALL
-                    .iter()
-                    .map(|m| Choice {
-                        value: m.code().to_string(),
-                        label: t.code(m.name_zh(), m.name_en()).to_string(),
-                    })
-                    .collect(),
-                "outcome" => PregnancyOutcome::ALL
-                    .iter()
-                    .map(|m| Choice {
-                        value: m.code().to_string(),
-                        label: t.code(m.name_zh(), m.name_en()).to_string(),
-                    })
-                    .collect(),
-                "child_sex" => Sex::ALL
-                    .iter()
-                    .map(|m| Choice {
-                        value: m.code().to_string(),
-                        label: t.code(m.name_zh(), m.name_en()).to_string(),
-                    })
-                    .collect(),
-                "birth_defect" => vec![
-                    Choice {
-                        value: "否".into(),
-                        label: t.text("no").into(),
-                    },
-                    Choice {
-                        value: "是".into(),
-                        label: t.text("yes").into(),
-                    },
-                ],
-                _ => Vec::new(),
-            };
-            let mine: Vec<&str> = errors
-                .iter()
-                .filter(|e| {
-                    e.field == *key || (*key == "event" && !EVENT_FORM_KEYS.contains(&e.field))
-                })
-                .map(|e| e.message.as_str())
-                .collect();
-            EventField {
-                key,
-                label: t.text(&format!("event_field.{key}")),
-                value: values.get(*key).cloned().unwrap_or_default(),
-                error: (!mine.is_empty()).then(|| mine.join("；")),
-                choices,
-            }
-        })
-        .collect();
-    let mut res = render(EventFormPage {
-        chrome: Chrome::new(caller, "/persons", &format!("/persons/{id}/events/new")),
-        id,
-        name,
-        fields,
-        errors: errors.len(),
-    });
-    if !errors.is_empty() {
-        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    res
-}
-
-async fn event_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let t = caller.t();
-    let (person, _) = state
-        .view_person(&caller.actor, PersonId(id))
-        .await
-        .or_page(t)?;
-    let mut values = BTreeMap::new();
-    values.insert("date".to_string(), today(state.clock.now()).to_string());
-    Ok(event_page(
-        &caller,
-        id,
-        person.data.name.as_str().to_string(),
-        &values,
-        &[],
-    ))
-}
-
-async fn event_submit(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(values): Form<BTreeMap<String, String>>,
-) -> PageResult {
-    let t = caller.t();
-    caller
-        .check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))
-        .or_page(t)?;
-    let name = values.get("person_name").cloned().unwrap_or_default();
-    let event = match event_from_fields(&values) {
-        Ok(e) => e,
-        Err(errors) => return Ok(event_page(&caller, id, name, &values, &errors)),
-    };
-    let day = today(state.clock.now());
-    let actor = caller.actor.clone();
-    match state
-        .pool
-        .run(move |s| s.record_event_as(&actor, PersonId(id), event, day))
-        .await
-        .inspect(|_| state.summaries.clear())
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
-        Err(e) => match AppError::from(e) {
-            AppError::Invalid(errors) => Ok(event_page(&caller, id, name, &values, &errors)),
-            other => Err(PageError(t, other)),
-        },
-    }
 }
