@@ -7,6 +7,7 @@
 //! the pages a user looks at most (and of any page a test failed on) are written to DIR.
 //! RENKOU_CHROMIUM and RENKOU_CHROMEDRIVER name other binaries than those on the PATH.
 
+mod forms;
 mod harness;
 
 use harness::{Db, OFFICER_AREA, PASSWORD, Page, Person, id_number, masked, run, run_on};
@@ -261,7 +262,7 @@ fn edit_with_a_validation_error_then_save() {
         );
         assert_eq!(page.value("#f-id_number").await, who.id_number);
         assert_eq!(page.value("#f-note").await, "核对户口本");
-        page.assert_text("p.error", "有字段需要修改").await;
+        page.assert_text("#error-summary", "需要修改").await;
         page.screenshot("edit-error").await;
 
         page.fill("#f-birth_date", &who.birth_date).await;

@@ -13,6 +13,7 @@ use renkou_store::{AuditCheck, AuditFilter, PersonFilter};
 use serde_json::{Value, json};
 
 mod audit;
+mod forms;
 mod openapi;
 mod pages;
 mod search;
