@@ -9,8 +9,8 @@ use jiff::civil::Date;
 use renkou_core::audit::{AuditAction, AuditResult};
 use renkou_core::indicator::{CHILDBEARING_AGE, ELDERLY, MARRIED, UNDER_THREE};
 use renkou_core::{
-    Action, Actor, Area, Event, HouseholdNo, NewEvent, Person, PersonData, PersonId,
-    PersonStatus, PopulationType, Scope, Sex,
+    Action, Actor, Area, Event, HouseholdNo, NewEvent, Person, PersonData, PersonId, PersonStatus,
+    PopulationType, Scope, Sex,
 };
 
 use crate::db::SqlValue;
@@ -338,16 +338,17 @@ impl Store {
             AuditAction::PersonUpdate,
             "person",
         )?;
-        let note = Some(
-            renkou_core::person::correction_reason(note.as_deref())
-                .map_err(|e| StoreError::Rejected(vec![e]))?,
-        );
         let outcome = self.transaction(|tx| {
             match tx.db.person(id)? {
                 Some(p) if actor.scope.covers(&p.data) => {}
                 Some(_) => return Ok(Err(AuditResult::Denied)),
                 None => return Ok(Err(AuditResult::Failed)),
             }
+            // Only a record the account can reach is told its correction lacks a reason.
+            let note = Some(
+                renkou_core::person::correction_reason(note.as_deref())
+                    .map_err(|e| StoreError::Rejected(vec![e]))?,
+            );
             if !actor.scope.covers(&data) {
                 return Err(out_of_reach(&actor.scope, &data));
             }

@@ -370,7 +370,8 @@ pub struct Updated {
     pub changed: bool,
 }
 
-/// Correct a person: the whole set of fields as for create, plus an optional `note`; a
+/// Correct a person: the whole set of fields as for create, plus `note`, the reason for the
+/// correction (更正原因, required: the timeline shows it); a
 /// correction event lists each changed field.
 #[utoipa::path(put, path = "/api/v1/persons/{id}", params(("id" = i64, Path)), request_body(content = Object),
     responses((status = 200, body = Updated), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]

@@ -88,7 +88,13 @@ async fn cookie_sessions_send_the_csrf_header_on_api_changes_and_bearer_tokens_n
     let her = app.add(app.woman("李秀兰", K1));
     let browser = app.browser("li.ming").await;
     let path = format!("/api/v1/persons/{}", her.id());
-    let changed = |address: &str| her.spec.clone().set("address", address).json();
+    let changed = |address: &str| {
+        her.spec
+            .clone()
+            .set("address", address)
+            .set("note", "本人持户口簿来核对")
+            .json()
+    };
     let address = |app: &TestApp| {
         let id = her.id;
         app.with_db(move |s| s.person(id))

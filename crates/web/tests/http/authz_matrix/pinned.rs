@@ -34,9 +34,13 @@ async fn pinned_cells() {
     );
     let res = app
         .send(
-            put(&person(&own))
-                .bearer(&leader)
-                .json(&own.spec.clone().set("address", "x").json()),
+            put(&person(&own)).bearer(&leader).json(
+                &own.spec
+                    .clone()
+                    .set("address", "x")
+                    .set("note", "本人持户口簿来核对")
+                    .json(),
+            ),
         )
         .await;
     res.assert_error(StatusCode::FORBIDDEN, "forbidden");
@@ -141,9 +145,13 @@ async fn pinned_cells() {
         "health events hidden from the bureau: {kinds:?}"
     );
     app.send(
-        put(&person(&sibling))
-            .bearer(&bureau)
-            .json(&sibling.spec.json()),
+        put(&person(&sibling)).bearer(&bureau).json(
+            &sibling
+                .spec
+                .clone()
+                .set("note", "本人持户口簿来核对")
+                .json(),
+        ),
     )
     .await
     .assert_error(StatusCode::FORBIDDEN, "forbidden");

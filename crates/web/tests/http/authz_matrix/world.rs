@@ -377,7 +377,12 @@ impl World {
         let in_reach = self.sees(&p.data);
         let id = p.id().to_string();
 
-        let corrected = p.spec.clone().set("address", "长江路2号").json();
+        let corrected = p
+            .spec
+            .clone()
+            .set("address", "长江路2号")
+            .set("note", "本人持户口簿来核对")
+            .json();
         let expect = self.expect(Action::EditPerson, in_reach, StatusCode::OK);
         let res = self
             .check(

@@ -65,7 +65,13 @@ async fn every_change_writes_its_row_and_the_chain_holds() {
             .send(
                 put(&format!("/api/v1/persons/{}", her.id()))
                     .bearer(&token)
-                    .json(&her.spec.clone().set("address", "长江路8号").json()),
+                    .json(
+                        &her.spec
+                            .clone()
+                            .set("address", "长江路8号")
+                            .set("note", "本人持户口簿来核对")
+                            .json(),
+                    ),
             )
             .await;
         assert_eq!(res.status, StatusCode::OK, "{res}");
