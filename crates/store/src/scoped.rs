@@ -344,14 +344,14 @@ impl Store {
                 Some(_) => return Ok(Err(AuditResult::Denied)),
                 None => return Ok(Err(AuditResult::Failed)),
             }
+            if !actor.scope.covers(&data) {
+                return Err(out_of_reach(&actor.scope, &data));
+            }
             // Only a record the account can reach is told its correction lacks a reason.
             let note = Some(
                 renkou_core::person::correction_reason(note.as_deref())
                     .map_err(|e| StoreError::Rejected(vec![e]))?,
             );
-            if !actor.scope.covers(&data) {
-                return Err(out_of_reach(&actor.scope, &data));
-            }
             let changed = tx.update_person(id, data, &actor.username, today, note)?;
             if changed {
                 tx.audit(

@@ -171,9 +171,29 @@ fn an_account_sees_and_changes_only_its_own_people() {
         );
         let mut fixed = s.person(p.a_woman).unwrap().unwrap().data;
         fixed.address = Some("长江路9号".into());
-        assert!(
-            s.update_person_as(&officer, p.a_woman, fixed, TODAY, None)
+        // A correction without its reason is refused, naming the field, and changes nothing.
+        let err = s
+            .update_person_as(&officer, p.a_woman, fixed.clone(), TODAY, None)
+            .unwrap_err();
+        assert_eq!(field_of(&err), ["note"], "{err}");
+        assert_ne!(
+            s.person(p.a_woman)
                 .unwrap()
+                .unwrap()
+                .data
+                .address
+                .as_deref(),
+            Some("长江路9号")
+        );
+        assert!(
+            s.update_person_as(
+                &officer,
+                p.a_woman,
+                fixed,
+                TODAY,
+                Some("本人持户口簿来核对".into())
+            )
+            .unwrap()
         );
         assert_eq!(
             audit_of(s, AuditAction::PersonUpdate, &p.a_woman.to_string())[0].result,
