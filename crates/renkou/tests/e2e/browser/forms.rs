@@ -53,7 +53,7 @@ fn a_person_added_with_the_area_picked_by_name_in_a_new_household() {
                 .await,
             "a new household is the default"
         );
-        let id = id_number("340705", "19920304", 482);
+        let id = id_number("340705", "19920304", 481);
         page.fill("#f-id_number", &id).await;
         page.fill("#f-name", "欧阳明").await;
         select(&page, "#f-sex", "1").await;
