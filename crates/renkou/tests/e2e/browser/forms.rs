@@ -1,8 +1,11 @@
 //! The window clerk's forms: a person added with the area picked by name in a new household,
 //! an event through its own form with every problem shown at once, and the message after a
 //! save.
+//!
+//! They add people, so they run on the PostgreSQL world, whose only other test reads: the
+//! SQLite world's counts stay those of the demo city the other tests compare with.
 
-use super::harness::{Page, id_number, run};
+use super::harness::{Db, Page, id_number, run_on};
 
 /// A woman of the officer's committee between 20 and 45, with an ID number (its 17th digit is
 /// even for a woman).
@@ -26,7 +29,7 @@ async fn select(page: &Page, css: &str, value: &str) {
 
 #[test]
 fn a_person_added_with_the_area_picked_by_name_in_a_new_household() {
-    run("add-person", |page| async move {
+    run_on(Db::Postgres, "add-person", |page| async move {
         page.login_ok("officer").await;
         page.goto("/persons/new").await;
         // The area is a choice of names, its default the officer's own committee.
@@ -83,7 +86,7 @@ fn a_person_added_with_the_area_picked_by_name_in_a_new_household() {
 
 #[test]
 fn a_birth_through_its_own_form_shows_every_problem_at_once() {
-    run("birth-form", |page| async move {
+    run_on(Db::Postgres, "birth-form", |page| async move {
         page.login_ok("officer").await;
         let her = a_young_woman(&page);
         page.search(&her.id_number).await;
