@@ -183,8 +183,14 @@ async fn the_page_marks_its_order_numbers_its_pages_and_names_areas() {
     );
     assert_eq!(res.body.matches("aria-sort=").count(), 1, "{res}");
     assert!(res.body.contains("aria-current=\"page\""), "{res}");
-    assert!(res.body.contains("page=3"), "a link to the next page: {res}");
-    assert!(res.body.contains("rel=\"prev\""), "a link to the first: {res}");
+    assert!(
+        res.body.contains("page=3"),
+        "a link to the next page: {res}"
+    );
+    assert!(
+        res.body.contains("rel=\"prev\""),
+        "a link to the first: {res}"
+    );
     assert!(res.body.contains("id=\"jump-page\""), "a jump box: {res}");
     assert!(res.body.contains("共 6 人"), "{res}");
     // Areas by name, the code as small text.
