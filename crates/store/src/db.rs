@@ -139,6 +139,18 @@ pub(crate) trait Db: Send {
         after: Option<(&str, i64)>,
         limit: u32,
     ) -> Result<Vec<Person>>;
+    /// One page of a list in the given order, `offset` rows in: page numbers and sorting.
+    fn persons_page(
+        &mut self,
+        filter: &PersonFilter,
+        hint: crate::row::IndexHint,
+        order: crate::PersonOrder,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<Person>>;
+    /// Every match counted (the list's exact count), walking the index the hint names.
+    fn count_matching(&mut self, filter: &PersonFilter, hint: crate::row::IndexHint)
+    -> Result<u64>;
     /// Streams every matching person in id order without holding them all.
     fn each_person(
         &mut self,

@@ -23,6 +23,9 @@ impl Store {
         let filter = match who {
             Who::Account(actor) => {
                 self.require(actor, Action::Export, AuditAction::Export, "persons")?;
+                if filter.pregnant {
+                    self.require(actor, Action::ViewHealth, AuditAction::Export, "health")?;
+                }
                 match filter.within(&actor.scope) {
                     Some(f) => f,
                     // An area outside the account's own: nothing to say about it.
@@ -72,6 +75,8 @@ fn export_detail(filter: &PersonFilter) -> String {
             Some(PersonSearch::IdNumberPrefix(_)) => "id_prefix",
             Some(PersonSearch::Phone(_)) => "phone",
             Some(PersonSearch::NamePrefix(_)) => "name",
+            Some(PersonSearch::NameAndIdTail { .. }) => "name_id_tail",
+            Some(PersonSearch::PhonePart(_)) => "phone_part",
             None => "",
         }
     )

@@ -9,6 +9,7 @@ mod db;
 mod door;
 mod export;
 mod import;
+mod lists;
 mod postgres;
 mod row;
 mod scoped;
@@ -24,7 +25,7 @@ pub use certificates::{
 };
 pub use door::Who;
 pub use import::ImportError;
-pub use scoped::{AreaSummary, COUNT_CAP, PendingView};
+pub use scoped::{AreaSummary, PendingView};
 pub use sign_in::LoginRefusal;
 pub use tx::Tx;
 pub(crate) use tx::{new_person, now};
@@ -106,6 +107,26 @@ pub struct PersonFilter {
     pub born_from: Option<Date>,
     pub born_to: Option<Date>,
     pub search: Option<PersonSearch>,
+    /// Only women pregnant now: a health fact, so only for accounts that see health data.
+    pub pregnant: bool,
+}
+
+/// The order of a list: a column people sort by, and which way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PersonOrder {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+/// The columns a list sorts by; every one is read from an index, the id breaking ties.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    /// Area code, then id: the order of the area index (the default).
+    #[default]
+    Area,
+    Name,
+    BirthDate,
+    Updated,
 }
 
 /// What a search box can find, each answered from an index.
@@ -116,6 +137,13 @@ pub enum PersonSearch {
     IdNumberPrefix(String),
     Phone(String),
     NamePrefix(String),
+    /// The start of a name and the last 4 to 6 characters of the ID number ("王 1234").
+    NameAndIdTail {
+        name: String,
+        tail: String,
+    },
+    /// The first or the last digits of a phone number (4 to 9 of them).
+    PhonePart(String),
 }
 
 impl PersonSearch {
@@ -139,8 +167,43 @@ impl PersonSearch {
         if digits && t.len() >= 10 {
             return Some(PersonSearch::IdNumberPrefix(t.to_uppercase()));
         }
+        if t.len() >= PHONE_PART_MIN && t.chars().all(|c| c.is_ascii_digit()) {
+            return Some(PersonSearch::PhonePart(t.to_string()));
+        }
+        if let Some((name, tail)) = name_and_id_tail(t) {
+            return Some(PersonSearch::NameAndIdTail { name, tail });
+        }
         Some(PersonSearch::NamePrefix(t.to_string()))
     }
+}
+
+/// The fewest digits a phone search takes: fewer would match most of a city.
+pub const PHONE_PART_MIN: usize = 4;
+/// How many last characters of an ID number a search takes with a name.
+pub const ID_TAIL: std::ops::RangeInclusive<usize> = 4..=6;
+
+/// "王 1234", "1234 王芳" or "王芳1234": a name and the last characters of an ID number (digits,
+/// the last one possibly X), in either order, with or without a space.
+pub fn name_and_id_tail(text: &str) -> Option<(String, String)> {
+    let is_tail = |c: char| c.is_ascii_digit() || c == 'x' || c == 'X';
+    let t = text.trim();
+    let (name, tail) = if let Some(start) = t.find(|c: char| c.is_ascii_digit()) {
+        if start == 0 {
+            // Digits first: the tail runs to the first character that is not part of it.
+            let end = t.find(|c: char| !is_tail(c)).unwrap_or(t.len());
+            (&t[end..], &t[..end])
+        } else {
+            (&t[..start], &t[start..])
+        }
+    } else {
+        return None;
+    };
+    let (name, tail) = (name.trim(), tail.trim());
+    let tail_ok = ID_TAIL.contains(&tail.len())
+        && tail.chars().all(is_tail)
+        && tail[..tail.len() - 1].chars().all(|c| c.is_ascii_digit());
+    let name_ok = !name.is_empty() && !name.chars().any(|c| c.is_ascii_digit());
+    (tail_ok && name_ok).then(|| (name.to_string(), tail.to_uppercase()))
 }
 
 /// The exclusive upper bound of "this code and everything below it": ':' sorts right after '9'.
@@ -189,6 +252,16 @@ impl Store {
     pub fn tune_for_serving(&mut self) -> Result<()> {
         if self.backend() == "sqlite" {
             self.db.query("PRAGMA cache_size = -8192", &[])?;
+        }
+        Ok(())
+    }
+
+    /// After a bulk load on PostgreSQL: the planner's statistics and the visibility map (an
+    /// exact count reads the count index alone only where the map says the rows are visible).
+    /// Autovacuum does the same in time; SQLite's lists follow the store's own index choice.
+    pub fn analyze(&mut self) -> Result<()> {
+        if self.backend() == "postgres" {
+            self.db.exec("VACUUM ANALYZE persons", &[])?;
         }
         Ok(())
     }

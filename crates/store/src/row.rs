@@ -194,6 +194,23 @@ pub(crate) enum IndexHint {
     Area,
     /// Walk the names (a rare name over a large area), then sort the few matches.
     Name,
+    /// Walk the index of a rare filter (a marital status, a population type, an age band, the
+    /// pregnant), then sort the few matches.
+    Filters,
+}
+
+/// The ORDER BY of a list page: the sort column, the id breaking ties, both the same way.
+pub(crate) fn order_clause(order: crate::PersonOrder, pg: bool) -> String {
+    use crate::SortKey;
+    let d = if order.descending { " DESC" } else { "" };
+    let column = match order.key {
+        SortKey::Area => "area_code",
+        SortKey::Name if pg => "name COLLATE \"C\"",
+        SortKey::Name => "name",
+        SortKey::BirthDate => "birth_date",
+        SortKey::Updated => "updated_at",
+    };
+    format!("{column}{d}, id{d}")
 }
 
 /// [`filter_clause`] with an index choice: SQLite's unary `+` keeps a term off an index.
@@ -205,7 +222,7 @@ pub(crate) fn filter_clause_hinted(
     hint: IndexHint,
 ) -> (String, Vec<String>) {
     use crate::PersonSearch;
-    let area_col = if hint == IndexHint::Name && !pg {
+    let area_col = if matches!(hint, IndexHint::Name | IndexHint::Filters) && !pg {
         "+area_code"
     } else {
         "area_code"
@@ -277,8 +294,41 @@ pub(crate) fn filter_clause_hinted(
             &mut parts,
         );
     }
+    if f.pregnant {
+        parts.push(if pg { "pregnant" } else { "pregnant = 1" }.to_string());
+    }
     match &f.search {
         None => {}
+        Some(PersonSearch::NameAndIdTail { name: n, tail }) => {
+            push(&format!("{name} >= {{}}"), n.clone(), &mut parts);
+            push(
+                &format!("{name} < {{}}"),
+                format!("{n}\u{10FFFF}"),
+                &mut parts,
+            );
+            push("id_number LIKE {}", format!("%{tail}"), &mut parts);
+        }
+        Some(PersonSearch::PhonePart(digits)) => {
+            // The start of a number from the phone index, its end from the index of the last
+            // four digits (see migration 0005); the two expressions are the indexes'.
+            let tail4 = if pg {
+                "right(phone, 4)"
+            } else {
+                "substr(phone, -4)"
+            };
+            let mut alternatives = Vec::new();
+            push("phone >= {}", digits.clone(), &mut alternatives);
+            push("phone < {}", format!("{digits}:"), &mut alternatives);
+            let start = alternatives.join(" AND ");
+            let mut ends = Vec::new();
+            push(
+                &format!("{tail4} = {{}}"),
+                digits[digits.len() - 4..].to_string(),
+                &mut ends,
+            );
+            push("phone LIKE {}", format!("%{digits}"), &mut ends);
+            parts.push(format!("(({start}) OR ({}))", ends.join(" AND ")));
+        }
         Some(PersonSearch::IdNumber(id)) => push("id_number = {}", id.to_string(), &mut parts),
         Some(PersonSearch::IdNumberPrefix(p)) => {
             push("id_number >= {}", p.clone(), &mut parts);

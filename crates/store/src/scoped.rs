@@ -14,7 +14,6 @@ use renkou_core::{
 };
 
 use crate::db::SqlValue;
-use crate::row::IndexHint;
 use crate::{PersonFilter, Result, Store, StoreError};
 
 /// A record read for a view, and the audit row to write before it is shown.
@@ -22,12 +21,6 @@ pub struct PendingView {
     pub record: Result<(Person, Vec<Event>)>,
     pub audit: renkou_core::audit::AuditEntry,
 }
-
-/// How many matching people a list counts before it says "more than".
-/// A rare filter over a whole city reads until it has found this many (or the city ends):
-/// 1,000 keeps that to a fraction of a second at a million people, and a list longer than that
-/// is exported rather than read on screen.
-pub const COUNT_CAP: u64 = 1_000;
 
 fn not_found(id: PersonId) -> StoreError {
     StoreError::NotFound(format!("人口记录 {id}"))
@@ -99,73 +92,6 @@ impl Store {
     /// The areas the account may see: its own and everything below.
     pub fn areas_as(&mut self, scope: &Scope) -> Result<Vec<Area>> {
         self.areas(Some(&scope.area))
-    }
-
-    /// One page of a masked list: no audit row (nothing sensitive is shown whole).
-    pub fn persons_as(
-        &mut self,
-        actor: &Actor,
-        filter: &PersonFilter,
-        after: Option<PersonId>,
-        limit: u32,
-    ) -> Result<Vec<Person>> {
-        self.require(actor, Action::ListPersons, AuditAction::Access, "persons")?;
-        let Some(f) = filter.within(&actor.scope) else {
-            return Ok(Vec::new());
-        };
-        // The cursor is the last person shown; pages follow the area index's order.
-        let cursor = match after {
-            Some(id) => self
-                .db
-                .person(id)?
-                .map(|p| (p.data.area_code.to_string(), id.0)),
-            None => None,
-        };
-        let hint = self.index_hint(&f)?;
-        self.db.persons_by_area(
-            &f,
-            hint,
-            cursor.as_ref().map(|(a, i)| (a.as_str(), *i)),
-            limit,
-        )
-    }
-
-    /// How many people match, counted up to [`COUNT_CAP`] + 1 so a list over a whole city stays
-    /// fast; the caller shows "more than 1,000" beyond the cap.
-    pub fn count_as(&mut self, actor: &Actor, filter: &PersonFilter) -> Result<u64> {
-        self.require(actor, Action::ListPersons, AuditAction::Access, "persons")?;
-        match filter.within(&actor.scope) {
-            Some(f) => {
-                let hint = self.index_hint(&f)?;
-                self.db.count_persons_capped(&f, COUNT_CAP + 1, hint)
-            }
-            None => Ok(0),
-        }
-    }
-
-    /// For a name search on SQLite: walk the name index when the name is rare in the whole
-    /// register (a few thousand at most, sorted cheaply), the area index when it is common.
-    fn index_hint(&mut self, f: &PersonFilter) -> Result<IndexHint> {
-        if self.backend() != "sqlite" {
-            return Ok(IndexHint::Planner);
-        }
-        let Some(crate::PersonSearch::NamePrefix(prefix)) = &f.search else {
-            return Ok(IndexHint::Planner);
-        };
-        const RARE: u64 = 2_000;
-        let name_only = PersonFilter {
-            search: Some(crate::PersonSearch::NamePrefix(prefix.clone())),
-            all_statuses: true,
-            ..PersonFilter::default()
-        };
-        let n = self
-            .db
-            .count_persons_capped(&name_only, RARE + 1, IndexHint::Name)?;
-        Ok(if n <= RARE {
-            IndexHint::Name
-        } else {
-            IndexHint::Area
-        })
     }
 
     /// A whole record: checked, read and audited in one transaction. Out of reach reads as

@@ -240,9 +240,12 @@ async fn list_areas(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonPage {
     pub items: Vec<PersonSummary>,
-    /// Pass as `after` for the next page; absent on the last page.
+    /// Pass as `after` for the next page; absent on the last page, and when the list was asked
+    /// for by `page` or `sort`.
     pub next_after: Option<i64>,
-    /// Matching people, counted up to 1,001 (more means "more than 1,000").
+    /// With `page` or `sort`: the next page's number; absent on the last page.
+    pub next_page: Option<u32>,
+    /// Every matching person, counted exactly.
     pub count: u64,
 }
 
@@ -256,12 +259,25 @@ async fn list_persons(
 ) -> ApiResult<Json<PersonPage>> {
     let today = today(state.clock.now());
     let filter = q.filter(today).map_err(|e| AppError::Invalid(vec![e]))?;
-    let (limit, after, actor) = (q.limit(), q.after.map(PersonId), caller.actor.clone());
+    let order = q.order().map_err(|e| AppError::Invalid(vec![e]))?;
+    // Page numbers and sorting, or (neither asked) the cursor in the area index's order.
+    let paged = q.page.is_some() || q.sort.is_some();
+    let (limit, page, after, actor) = (
+        q.limit(),
+        q.page(),
+        q.after.map(PersonId),
+        caller.actor.clone(),
+    );
     let search = filter.search.clone();
     let (people, count) = state
         .pool
         .run(move |s| {
-            let people = s.persons_as(&actor, &filter, after, limit + 1)?;
+            let people = if paged {
+                let offset = u64::from(page - 1) * u64::from(limit);
+                s.persons_page_as(&actor, &filter, order, offset, limit + 1)?
+            } else {
+                s.persons_as(&actor, &filter, after, limit + 1)?
+            };
             // A whole ID number finds one person at most: the page is the count.
             let count = match filter.search {
                 Some(renkou_store::PersonSearch::IdNumber(_)) => people.len() as u64,
@@ -280,7 +296,10 @@ async fn list_persons(
         .map(|p| PersonSummary::of(p, today))
         .collect();
     Ok(Json(PersonPage {
-        next_after: more.then(|| items.last().map(|p| p.id)).flatten(),
+        next_after: (more && !paged)
+            .then(|| items.last().map(|p| p.id))
+            .flatten(),
+        next_page: (more && paged).then_some(page + 1),
         items,
         count,
     }))

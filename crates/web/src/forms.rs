@@ -12,7 +12,7 @@ use renkou_core::record::{
 use renkou_core::{
     AreaCode, Event, MaritalStatus, NewEvent, Person, PersonData, PopulationType, Sex,
 };
-use renkou_store::{PersonFilter, PersonSearch};
+use renkou_store::{PersonFilter, PersonOrder, PersonSearch, SortKey};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -116,8 +116,17 @@ pub struct ListQuery {
     pub age_max: Option<u32>,
     /// "1": women of childbearing age (15–49).
     pub childbearing: Option<String>,
-    /// A whole ID number, a phone number, the start of an ID number, or the start of a name.
+    /// "1": women pregnant now (accounts that see health data only).
+    pub pregnant: Option<String>,
+    /// A whole ID number, a phone number or its first or last 4+ digits, the start of an ID
+    /// number, the start of a name, or a name with the ID number's last 4–6 characters
+    /// ("王 1234").
     pub q: Option<String>,
+    /// name, age, area or updated; a leading "-" reverses (default: area).
+    pub sort: Option<String>,
+    /// Page number, from 1 (pages of `limit` people in the `sort` order).
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub page: Option<u32>,
     /// Keyset paging: the last id of the previous page.
     #[serde(default, deserialize_with = "blank_is_none")]
     pub after: Option<i64>,
@@ -192,18 +201,38 @@ impl ListQuery {
                 .checked_sub(jiff::Span::new().years(i64::from(a)))
                 .ok();
         }
-        if let Some(q) = given(&self.q)
-            && q.chars().all(|c| c.is_ascii_digit())
-            && q.len() < 10
-            && !(q.len() == 11 && q.starts_with('1'))
-        {
-            return Err(FieldError::new(
-                "q",
-                "按身份证号查找请至少输入前10位，或输入完整的手机号",
-            ));
+        f.pregnant = given(&self.pregnant).is_some_and(|v| v != "0");
+        if let Some(q) = given(&self.q) {
+            search_can_match(q)?;
         }
         f.search = self.q.as_deref().and_then(PersonSearch::parse);
         Ok(f)
+    }
+
+    /// The list's order: `name`, `age` (youngest first), `area`, `updated` (oldest first);
+    /// `-` in front reverses.
+    pub fn order(&self) -> Result<PersonOrder, FieldError> {
+        let Some(text) = given(&self.sort) else {
+            return Ok(PersonOrder::default());
+        };
+        let (reverse, key) = match text.strip_prefix('-') {
+            Some(k) => (true, k),
+            None => (false, text),
+        };
+        // Age grows as the birth date falls: youngest first is the latest birth date first.
+        let (key, descending) = match key {
+            "name" => (SortKey::Name, reverse),
+            "age" => (SortKey::BirthDate, !reverse),
+            "area" => (SortKey::Area, reverse),
+            "updated" => (SortKey::Updated, reverse),
+            _ => return Err(FieldError::new("sort", format!("无法按「{text}」排序"))),
+        };
+        Ok(PersonOrder { key, descending })
+    }
+
+    /// The page asked for, from 1.
+    pub fn page(&self) -> u32 {
+        self.page.unwrap_or(1).max(1)
     }
 
     pub fn limit(&self) -> u32 {
@@ -215,6 +244,40 @@ impl ListQuery {
         let mut q = self.clone();
         q.after = after;
         serde_urlencoded::to_string(&q).unwrap_or_default()
+    }
+
+    /// The same filters on another page or in another order (a pager's or a header's link).
+    pub fn with(&self, page: Option<u32>, sort: Option<&str>) -> String {
+        let mut q = self.clone();
+        q.after = None;
+        q.page = page.filter(|p| *p > 1);
+        if let Some(s) = sort {
+            q.sort = Some(s.to_string()).filter(|s| s != "area");
+        }
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    }
+}
+
+/// Refuses what a search box holds when it could only match a great many people or nobody:
+/// fewer than 4 digits, or a name with digits that are not the end of an ID number.
+pub fn search_can_match(q: &str) -> Result<(), FieldError> {
+    let q = q.trim();
+    let digits = q.chars().filter(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return Ok(());
+    }
+    if q.chars().all(|c| c.is_ascii_digit()) && q.len() < renkou_store::PHONE_PART_MIN {
+        return Err(FieldError::new(
+            "q",
+            "请至少输入4位数字：手机号的前几位或后几位；身份证号请输入前10位，或后4–6位加姓名",
+        ));
+    }
+    match PersonSearch::parse(q) {
+        Some(PersonSearch::NamePrefix(_)) => Err(FieldError::new(
+            "q",
+            "身份证号后4–6位请与姓名一起输入，如「王 1234」",
+        )),
+        _ => Ok(()),
     }
 }
 

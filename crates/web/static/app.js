@@ -16,11 +16,25 @@ window.addEventListener("pageshow", function (e) {
   if (!form || !results || !window.fetch || !window.DOMParser) return;
   var timer = null;
   var latest = 0;
+  // The same rule as the server's: digits alone need at least 4 (a phone's start or end, an ID
+  // number's first 10); with a name, the ID number's last 4 to 6 characters.
+  var min = parseInt(input.getAttribute("data-min-digits"), 10) || 4;
+  function canMatch(text) {
+    var q = text.trim();
+    var digits = (q.match(/[0-9]/g) || []).length;
+    if (digits === 0) return true;
+    if (/^[0-9]+$/.test(q)) return q.length >= min;
+    var tail = q.match(/[0-9]+[xX]?/);
+    var len = tail ? tail[0].length : 0;
+    return digits <= 6 && len >= 4 && len <= 6 && q.replace(/[0-9xX\s]/g, "").length > 0;
+  }
   input.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(function () {
+      if (!canMatch(input.value)) return; // still typing a number: leave the list as it is
       var params = new URLSearchParams(new FormData(form));
       params.delete("after");
+      params.delete("page");
       var url = form.action + "?" + params.toString();
       var mine = ++latest;
       fetch(url, { credentials: "same-origin" })

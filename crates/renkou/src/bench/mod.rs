@@ -4,8 +4,10 @@
 //! - [`import`]: `renkou bench import`, timing a people file's import on SQLite and PostgreSQL
 //!   ([`measure`] times the child processes, [`postgres`] manages the databases, [`report`]
 //!   prints the table), of files [`generate`] draws from the demo's synthetic city;
-//! - [`http`]: `renkou bench http`, the API under load.
+//! - [`http`]: `renkou bench http`, the API under load;
+//! - [`filters`]: `renkou bench filters`, the people list's filters and searches.
 
+mod filters;
 mod generate;
 mod http;
 mod import;
@@ -33,6 +35,9 @@ enum BenchCommand {
     /// Drives the API (search by ID number, open a person) with wrk on loopback beside an
     /// empty axum handler, and measures the server's peak memory.
     Http(http::HttpBench),
+    /// Times the people list's filters and name searches (count and first page) over a demo
+    /// city of N people on SQLite and PostgreSQL (`--pg`).
+    Filters(filters::FiltersBench),
     /// The empty axum handler `bench http` measures as its reference.
     #[command(hide = true)]
     EmptyServer(http::EmptyServerArgs),
@@ -46,6 +51,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     match args.command {
         BenchCommand::Import(b) => import::import_bench(b),
         BenchCommand::Http(b) => http::http_bench(b),
+        BenchCommand::Filters(b) => filters::filters_bench(b),
         BenchCommand::EmptyServer(a) => http::empty_server(a),
         BenchCommand::Generate(a) => generate::generate(a),
     }

@@ -12,7 +12,7 @@ use renkou_core::{
 };
 
 use crate::db::{Db, SqlValue};
-use crate::row::{IndexHint, PERSON_COLUMNS, PersonRow, filter_clause};
+use crate::row::{IndexHint, PERSON_COLUMNS, PersonRow, filter_clause, order_clause};
 use crate::{PersonFilter, Result, StoreError};
 
 mod rows;
@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "account_approval",
         include_str!("../../migrations/postgres/0004_account_approval.sql"),
+    ),
+    (
+        5,
+        "list_filters",
+        include_str!("../../migrations/postgres/0005_list_filters.sql"),
     ),
 ];
 
@@ -365,6 +370,32 @@ impl Db for PgDb {
             .iter()
             .map(|r| raw_person(r)?.into_person())
             .collect()
+    }
+
+    fn persons_page(
+        &mut self,
+        filter: &PersonFilter,
+        _hint: IndexHint,
+        order: crate::PersonOrder,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        let (clause, values) = filter_clause(filter, 1, ph, true);
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} ORDER BY {} LIMIT {limit} OFFSET {offset}",
+            order_clause(order, true)
+        );
+        let s = self.stmt(&sql)?;
+        let params: Vec<Param<'_>> = values.iter().map(|v| v as Param<'_>).collect();
+        self.client
+            .query(&s, &params)?
+            .iter()
+            .map(|r| raw_person(r)?.into_person())
+            .collect()
+    }
+
+    fn count_matching(&mut self, filter: &PersonFilter, _hint: IndexHint) -> Result<u64> {
+        self.count_persons(filter)
     }
 
     fn count_persons_capped(

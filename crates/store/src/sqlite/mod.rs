@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use crate::db::{Db, SqlValue};
 use crate::row::{
     IndexHint, PERSON_COLUMNS, PersonRow, RawPerson, filter_clause, filter_clause_hinted,
+    order_clause,
 };
 use crate::{PersonFilter, Result, StoreError};
 
@@ -38,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "account_approval",
         include_str!("../../migrations/sqlite/0004_account_approval.sql"),
+    ),
+    (
+        5,
+        "list_filters",
+        include_str!("../../migrations/sqlite/0005_list_filters.sql"),
     ),
 ];
 
@@ -369,6 +375,33 @@ impl Db for SqliteDb {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(values.iter()), raw_person)?;
         rows.map(|r| r?.into_person()).collect()
+    }
+
+    fn persons_page(
+        &mut self,
+        filter: &PersonFilter,
+        hint: IndexHint,
+        order: crate::PersonOrder,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        let (clause, values) = filter_clause_hinted(filter, 1, ph, false, hint);
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE {clause} ORDER BY {} LIMIT {limit} OFFSET {offset}",
+            order_clause(order, false)
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(values.iter()), raw_person)?;
+        rows.map(|r| r?.into_person()).collect()
+    }
+
+    fn count_matching(&mut self, filter: &PersonFilter, hint: IndexHint) -> Result<u64> {
+        let (clause, values) = filter_clause_hinted(filter, 1, ph, false, hint);
+        let sql = format!("SELECT count(*) FROM persons WHERE {clause}");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(values.iter()), |r| r.get::<_, i64>(0))? as u64)
     }
 
     fn count_persons_capped(

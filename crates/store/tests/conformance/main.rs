@@ -7,5 +7,6 @@ mod audit;
 mod certificates;
 mod events;
 mod helpers;
+mod lists;
 mod persons;
 mod scope;

@@ -1,13 +1,12 @@
-//! People lists: filters, search, keyset paging, masked numbers. The person form is
-//! `person_form.rs`.
+//! People lists: filters, search, sorting, page numbers, masked numbers, area names. The
+//! person form is `person_form.rs`.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use renkou_core::{Action, MaritalStatus, PersonId, PopulationType, Sex};
-use renkou_store::COUNT_CAP;
+use renkou_core::{Action, MaritalStatus, PopulationType, Sex};
 
 use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
@@ -39,6 +38,7 @@ macro_rules! choices {
 
 struct Row {
     s: PersonSummary,
+    area: String,
     sex: String,
     marital: String,
     population: String,
@@ -51,13 +51,79 @@ struct ListPage {
     q: ListQuery,
     rows: Vec<Row>,
     count_text: String,
-    next: Option<String>,
+    pager: Pager,
+    headers: Vec<Header>,
+    sorts: Vec<Choice>,
+    sort: String,
+    sees_health: bool,
     export: Option<String>,
     can_add: bool,
     error: Option<String>,
     sexes: Vec<Choice>,
     maritals: Vec<Choice>,
     populations: Vec<Choice>,
+}
+
+/// A column header that sorts the list: its link and, when the list is in its order, which way.
+struct Header {
+    key: &'static str,
+    label: String,
+    href: String,
+    aria_sort: Option<&'static str>,
+}
+
+/// Page numbers: the neighbours of the current page, the first and the last, and a jump box.
+#[derive(Default)]
+struct Pager {
+    page: u32,
+    pages: u32,
+    prev: Option<String>,
+    next: Option<String>,
+    /// (number, link); None is a gap ("…").
+    numbers: Vec<Option<(u32, String)>>,
+    /// The other filters, kept by the jump box as hidden fields.
+    hidden: Vec<(String, String)>,
+}
+
+fn pager(q: &ListQuery, count: u64, limit: u32) -> Pager {
+    let pages = count
+        .div_ceil(u64::from(limit))
+        .clamp(1, u64::from(u32::MAX)) as u32;
+    let page = q.page().min(pages);
+    let link = |n: u32| format!("/persons?{}", q.with(Some(n), None));
+    let mut numbers = Vec::new();
+    let mut last = 0;
+    for n in 1..=pages {
+        if n == 1 || n == pages || n.abs_diff(page) <= 2 {
+            if n > last + 1 {
+                numbers.push(None);
+            }
+            numbers.push(Some((n, link(n))));
+            last = n;
+        } else if n > page + 2 {
+            // Jump straight to the last page rather than walking a million numbers.
+            if pages > last + 1 {
+                numbers.push(None);
+            }
+            numbers.push(Some((pages, link(pages))));
+            break;
+        }
+    }
+    let mut keep = q.clone();
+    keep.page = None;
+    keep.after = None;
+    let hidden = serde_urlencoded::to_string(&keep)
+        .ok()
+        .and_then(|text| serde_urlencoded::from_str::<Vec<(String, String)>>(&text).ok())
+        .unwrap_or_default();
+    Pager {
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        numbers,
+        hidden,
+    }
 }
 
 impl ListPage {
@@ -78,20 +144,36 @@ async fn list(
         .await
         .or_page(t)?;
     let day = today(state.clock.now());
+    let sees_health = caller.scope().sees_health();
     let mut error = None;
     let mut rows = Vec::new();
     let mut count = 0;
-    let mut next = None;
-    match q.filter(day) {
+    let asked = q
+        .filter(day)
+        .and_then(|f| q.order().map(|o| (f, o)))
+        .and_then(|(f, o)| {
+            if f.pregnant && !sees_health {
+                Err(renkou_core::person::FieldError::new(
+                    "pregnant",
+                    t.text("persons.pregnant_denied"),
+                ))
+            } else {
+                Ok((f, o))
+            }
+        });
+    match asked {
         Err(e) => error = Some(e.message),
-        Ok(filter) => {
-            let (limit, after, actor) = (q.limit(), q.after.map(PersonId), caller.actor.clone());
+        Ok((filter, order)) => {
+            let (limit, page, actor) = (q.limit(), q.page(), caller.actor.clone());
             let search = filter.search.clone();
             let (people, n) = state
                 .pool
                 .run(move |s| {
-                    let people = s.persons_as(&actor, &filter, after, limit + 1)?;
                     let n = s.count_as(&actor, &filter)?;
+                    // Past the last page: the last page.
+                    let pages = n.div_ceil(u64::from(limit)).max(1);
+                    let offset = (u64::from(page).min(pages) - 1) * u64::from(limit);
+                    let people = s.persons_page_as(&actor, &filter, order, offset, limit)?;
                     Ok((people, n))
                 })
                 .await
@@ -101,17 +183,13 @@ async fn list(
                 .await
                 .or_page(t)?;
             count = n;
-            if people.len() > limit as usize {
-                next = people
-                    .get(limit as usize - 1)
-                    .map(|p| format!("/persons?{}", q.to_query(Some(p.id.0))));
-            }
+            let names = state.area_names().await.or_page(t)?;
             rows = people
                 .iter()
-                .take(limit as usize)
                 .map(|p| {
                     let s = PersonSummary::of(p, day);
                     Row {
+                        area: names.label(&p.data.area_code),
                         sex: t
                             .code(p.data.sex.name_zh(), p.data.sex.name_en())
                             .to_string(),
@@ -133,11 +211,17 @@ async fn list(
                 .collect();
         }
     }
-    let count_text = if count > COUNT_CAP {
-        t.fill("persons.count_over", &[&COUNT_CAP])
-    } else {
-        t.fill("persons.count", &[&count])
-    };
+    let count_text = t.fill("persons.count", &[&count]);
+    let pager = pager(&q, count, q.limit());
+    let sort = q.sort.clone().unwrap_or_else(|| "area".into());
+    let headers = headers(&q, &sort, t);
+    let sorts = SORTS
+        .iter()
+        .map(|(value, key)| Choice {
+            value: value.to_string(),
+            label: t.text(key).to_string(),
+        })
+        .collect();
     let export = caller
         .allows(Action::Export)
         .then(|| format!("/persons/export?{}", q.to_query(None)));
@@ -163,7 +247,11 @@ async fn list(
         chrome,
         rows,
         count_text,
-        next,
+        pager,
+        headers,
+        sorts,
+        sort,
+        sees_health,
         export,
         can_add: caller.allows(Action::EditPerson),
         error: error.clone(),
@@ -176,4 +264,43 @@ async fn list(
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(res)
+}
+
+/// The orders the sort box offers: (value of `sort`, catalog key).
+const SORTS: [(&str, &str); 8] = [
+    ("area", "sort.area"),
+    ("-area", "sort.area_desc"),
+    ("name", "sort.name"),
+    ("-name", "sort.name_desc"),
+    ("age", "sort.age"),
+    ("-age", "sort.age_desc"),
+    ("-updated", "sort.updated_desc"),
+    ("updated", "sort.updated"),
+];
+
+/// The sortable headers: name, age, area. A click sorts by the column, a second click reverses.
+fn headers(q: &ListQuery, sort: &str, t: crate::i18n::Catalog) -> Vec<Header> {
+    [
+        ("name", "field.name"),
+        ("age", "persons.age"),
+        ("area", "persons.area_name"),
+    ]
+    .into_iter()
+    .map(|(key, label)| {
+        let desc = format!("-{key}");
+        let (aria_sort, next) = if sort == key {
+            (Some("ascending"), desc.as_str())
+        } else if sort == desc {
+            (Some("descending"), key)
+        } else {
+            (None, key)
+        };
+        Header {
+            key,
+            label: t.text(label).to_string(),
+            href: format!("/persons?{}", q.with(None, Some(next))),
+            aria_sort,
+        }
+    })
+    .collect()
 }

@@ -9,6 +9,7 @@
 
 mod forms;
 mod harness;
+mod lists;
 
 use harness::{Db, OFFICER_AREA, PASSWORD, Page, Person, id_number, masked, run, run_on};
 

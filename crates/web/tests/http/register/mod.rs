@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 mod audit;
 mod forms;
+mod lists;
 mod openapi;
 mod pages;
 mod search;
