@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use renkou_core::certificate::{self, Application, AskedField};
 use renkou_core::person::FieldError;
 use renkou_core::{CertificateKind, IdNumber, PersonId, PersonName, dates};
@@ -18,7 +18,7 @@ use crate::auth::{Caller, today};
 use crate::error::AppError;
 use crate::i18n::Catalog;
 use crate::pages::persons::Choice;
-use crate::pages::{Chrome, OrPage, PageError, PageResult, render};
+use crate::pages::{Chrome, OrPage, PageError, PageResult, redirect_with_message, render};
 
 pub(super) struct FormField {
     pub(super) key: &'static str,
@@ -233,7 +233,10 @@ pub(super) async fn apply_submit(
         .run(move |s| s.apply_certificate(&actor, PersonId(id), kind, app, day))
         .await
     {
-        Ok(c) => Ok(Redirect::to(&format!("/certificates/{}", c.id)).into_response()),
+        Ok(c) => Ok(redirect_with_message(
+            &format!("/certificates/{}", c.id),
+            t.fill_one("certificate.done.apply", kind_name(t, c.kind)),
+        )),
         Err(e) => match AppError::from(e) {
             AppError::Invalid(errors) => Ok(apply_page(&caller, id, name, &values, &errors)),
             other => Err(PageError(t, other)),
