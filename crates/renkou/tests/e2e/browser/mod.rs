@@ -7,6 +7,7 @@
 //! the pages a user looks at most (and of any page a test failed on) are written to DIR.
 //! RENKOU_CHROMIUM and RENKOU_CHROMEDRIVER name other binaries than those on the PATH.
 
+mod certs;
 mod forms;
 mod harness;
 
