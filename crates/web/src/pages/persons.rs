@@ -1,12 +1,15 @@
 //! People lists: filters, search, keyset paging, masked numbers. The person form is
 //! `person_form.rs`.
 
+
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use renkou_core::{Action, MaritalStatus, PersonId, PopulationType, Sex};
+use axum::Router;
+use renkou_core::{
+    Action, MaritalStatus, PersonId, PopulationType, Sex,
+};
 use renkou_store::COUNT_CAP;
 
 use super::{Chrome, OrPage, PageError, PageResult, render};
@@ -16,7 +19,8 @@ use crate::error::AppError;
 use crate::forms::{ListQuery, PersonSummary};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/persons", get(list))
+    Router::new()
+        .route("/persons", get(list))
 }
 
 /// A choice in a select box.
