@@ -72,7 +72,8 @@ const SPECS: [CertificateSpec; 3] = [
         title: "流动人口婚育证明",
         serial_prefix: "LD",
         valid_months: Some(36),
-        asks: &[AskedField::Destination],
+        // A married holder's spouse is printed: named here when not on the register.
+        asks: &[AskedField::Destination, AskedField::Spouse],
         holder: "户籍在本辖区、外出或将要外出的育龄人员",
     },
 ];

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod certificate;
 pub mod codes;
 pub mod dates;
+pub mod division;
 pub mod event;
 pub mod id_number;
 pub mod import;

@@ -71,6 +71,7 @@ fn paper(i: usize) -> CertificatePaper {
             .into_iter()
             .map(|(l, v)| (l.to_string(), v))
             .collect(),
+        small: Vec::new(),
     }
 }
 

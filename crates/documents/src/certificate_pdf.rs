@@ -53,6 +53,9 @@ pub struct CertificatePaper {
     /// The form's other fields, label and value, in the order the form shows them
     /// (性别, 出生日期, 民族, 公民身份号码, 户籍地, 现居住地, 婚姻状况, 配偶姓名, ...). Values may be empty.
     pub fields: Vec<(String, String)>,
+    /// Small print after a field's value, by the field's label: 户籍地's division code after
+    /// the place's name.
+    pub small: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,8 +183,8 @@ struct Layout {
     title: &'static str,
     note: &'static str,
     serial: String,
-    /// Rows of the holder table: one or two (label, value) pairs each.
-    rows: Vec<Vec<(String, String)>>,
+    /// Rows of the holder table: one or two (label, value, small print) each.
+    rows: Vec<Vec<Cell>>,
     verify_code: String,
     verify_line: String,
     issuer: String,
@@ -224,14 +227,27 @@ impl Layout {
 
         let mut pairs = vec![("姓名".to_string(), paper.holder_name.clone())];
         pairs.extend(paper.fields.iter().cloned());
+        let small_of = |label: &str| {
+            paper
+                .small
+                .iter()
+                .find(|(l, _)| l == label)
+                .map(|(_, s)| s.clone())
+                .filter(|s| !s.is_empty())
+        };
+        let cells: Vec<Cell> = pairs
+            .iter()
+            .map(|(l, v)| (l.clone(), v.clone(), small_of(l)))
+            .collect();
 
         let mut checked = vec![
             ("证件名称".to_string(), title.to_string()),
             ("编号".to_string(), paper.serial.clone()),
         ];
-        for (label, value) in &pairs {
+        for (label, value, small) in &cells {
             checked.push((label.clone(), label.clone()));
             checked.push((label.clone(), value.clone()));
+            checked.extend(small.clone().map(|s| (label.clone(), s)));
         }
         checked.push(("发证机关".to_string(), paper.issuer.clone()));
         checked.push(("说明".to_string(), note.to_string()));
@@ -245,7 +261,7 @@ impl Layout {
             title,
             note,
             serial: paper.serial.clone(),
-            rows: table_rows(pairs),
+            rows: table_rows(cells),
             verify_code: paper.verify_code.clone(),
             verify_line,
             issuer: paper.issuer.clone(),
@@ -272,12 +288,16 @@ impl Layout {
     }
 }
 
-/// Two pairs a row in the form's order; a long value takes a row alone.
-fn table_rows(pairs: Vec<(String, String)>) -> Vec<Vec<(String, String)>> {
+/// A field on the paper: its label, its value, and small print after the value.
+type Cell = (String, String, Option<String>);
+
+/// Two fields a row in the form's order; a long value takes a row alone.
+fn table_rows(pairs: Vec<Cell>) -> Vec<Vec<Cell>> {
     let mut rows = Vec::new();
-    let mut pending: Option<(String, String)> = None;
+    let mut pending: Option<Cell> = None;
     for pair in pairs {
-        if display_width(&pair.1) > HALF_ROW_WIDTH {
+        let small = pair.2.as_deref().map_or(0, |s| display_width(s) + 1);
+        if display_width(&pair.1) + small > HALF_ROW_WIDTH {
             rows.extend(pending.take().map(|p| vec![p]));
             rows.push(vec![pair]);
         } else if let Some(first) = pending.take() {

@@ -41,6 +41,7 @@ fn paper(kind: CertificateKind) -> CertificatePaper {
         .into_iter()
         .map(|(l, v)| (l.to_string(), v.to_string()))
         .collect(),
+        small: Vec::new(),
     }
 }
 

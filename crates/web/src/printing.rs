@@ -53,14 +53,11 @@ pub fn paper_of(view: &CertificateView, issuer: String, verify_base: &str) -> Ce
                 .map(|i| i.as_str().to_string())
                 .unwrap_or_default(),
         ),
-        // On paper the place in words; the division code is for the register.
+        // On paper the place in words (the name the division code stands for when the
+        // register holds only the code), the code after it in small print.
         (
             "户籍地".to_string(),
-            h.data
-                .registered_place
-                .as_ref()
-                .map(|p| p.text.clone().or(p.code.clone()).unwrap_or_default())
-                .unwrap_or_default(),
+            place_in_words(h.data.registered_place.as_ref()),
         ),
         ("现居住地".to_string(), get("address")),
         ("婚姻状况".to_string(), get("marital_status")),
@@ -137,7 +134,33 @@ pub fn paper_of(view: &CertificateView, issuer: String, verify_base: &str) -> Ce
         replaces_serial: view.replaces_serial.clone(),
         holder_name: h.data.name.as_str().to_string(),
         fields,
+        small: h
+            .data
+            .registered_place
+            .as_ref()
+            .and_then(|p| p.code.clone())
+            .map(|code| vec![("户籍地".to_string(), code)])
+            .unwrap_or_default(),
     }
+}
+
+/// A place as words: its own text, else the name of its division code (or of the code's
+/// nearest known parent); the bare code only when not even its province is known.
+fn place_in_words(place: Option<&renkou_core::person::Place>) -> String {
+    let Some(p) = place else {
+        return String::new();
+    };
+    if let Some(text) = &p.text {
+        return text.clone();
+    }
+    p.code
+        .as_deref()
+        .map(|c| {
+            renkou_core::division::division(c)
+                .map(|d| d.name)
+                .unwrap_or_else(|| c.to_string())
+        })
+        .unwrap_or_default()
 }
 
 /// Renders a document and records the print: the store's door decides the print and opens the

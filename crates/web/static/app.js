@@ -140,3 +140,23 @@ window.addEventListener("pageshow", function (e) {
     }, 250);
   });
 })();
+
+/* --- certs --- */
+// The certificate application: only the chosen kind's fields are shown (each field lists
+// the kinds that ask it in data-kinds); with no kind chosen, all of them.
+(function () {
+  var form = document.querySelector("form.certificate-form");
+  if (!form) return;
+  var kind = form.querySelector("#f-kind");
+  if (!kind) return;
+  function show() {
+    var chosen = kind.value;
+    var fields = form.querySelectorAll(".field[data-kinds]");
+    for (var i = 0; i < fields.length; i++) {
+      var kinds = " " + fields[i].getAttribute("data-kinds") + " ";
+      fields[i].hidden = chosen !== "" && kinds.indexOf(" " + chosen + " ") < 0;
+    }
+  }
+  kind.addEventListener("change", show);
+  show();
+})();

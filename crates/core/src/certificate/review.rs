@@ -163,26 +163,7 @@ pub fn review_checks(
                         "时间线上没有结婚事件（婚姻状况来自建档数据）",
                     )
                 });
-                checks.push(match (&facts.spouse, &app.spouse_name) {
-                    (Some(s), _) => Check::new(
-                        "spouse",
-                        Passed,
-                        format!("配偶在登记册中：{}", s.data.name.as_str()),
-                    ),
-                    (None, Some(name)) => Check::new(
-                        "spouse",
-                        Note,
-                        format!(
-                            "配偶不在本登记册中；按申请填写的配偶“{}”登记",
-                            name.as_str()
-                        ),
-                    ),
-                    (None, None) => Check::new(
-                        "spouse",
-                        Missing,
-                        "配偶不在本登记册中，申请也没有填写配偶姓名",
-                    ),
-                });
+                checks.push(spouse_check(facts, app));
             }
             checks.push(Check::new(
                 "children",
@@ -227,9 +208,39 @@ pub fn review_checks(
                 Passed,
                 format!("婚姻状况：{}（写入证明）", p.data.marital_status.name_zh()),
             ));
+            // The paper prints 配偶姓名: a married holder's spouse must be known.
+            if p.data.marital_status.is_married() {
+                checks.push(spouse_check(facts, app));
+            }
         }
     }
     checks
+}
+
+/// A married holder's spouse: on the register, or named in the application; otherwise the
+/// paper would print 配偶姓名 blank.
+fn spouse_check(facts: &RegisterFacts, app: &Application) -> Check {
+    use CheckOutcome::*;
+    match (&facts.spouse, &app.spouse_name) {
+        (Some(s), _) => Check::new(
+            "spouse",
+            Passed,
+            format!("配偶在登记册中：{}", s.data.name.as_str()),
+        ),
+        (None, Some(name)) => Check::new(
+            "spouse",
+            Note,
+            format!(
+                "配偶不在本登记册中；按申请填写的配偶“{}”登记",
+                name.as_str()
+            ),
+        ),
+        (None, None) => Check::new(
+            "spouse",
+            Missing,
+            "配偶不在本登记册中，申请也没有填写配偶姓名",
+        ),
+    }
 }
 
 pub fn approvable(checks: &[Check]) -> bool {
@@ -386,6 +397,48 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_married_migrant_certificate_holder_needs_the_spouse_known() {
+        let married = person(
+            Sex::Female,
+            MaritalStatus::FirstMarriage,
+            PopulationType::MigrantOut,
+        );
+        let kind = CertificateKind::MigrantCertificate;
+        // Neither on the register nor named: the paper would print 配偶姓名 blank.
+        let checks = review_checks(
+            kind,
+            &facts(married.clone(), 0),
+            &Application::default(),
+            TODAY,
+        );
+        assert!(!approvable(&checks), "{checks:?}");
+        assert_eq!(message(&checks, "spouse").0, CheckOutcome::Missing);
+        let named = Application {
+            spouse_name: Some(PersonName::parse("赵刚").unwrap()),
+            ..Default::default()
+        };
+        let checks = review_checks(kind, &facts(married.clone(), 0), &named, TODAY);
+        assert!(approvable(&checks), "{checks:?}");
+        let mut linked = facts(married, 0);
+        linked.spouse = Some(person(
+            Sex::Male,
+            MaritalStatus::FirstMarriage,
+            PopulationType::Resident,
+        ));
+        let checks = review_checks(kind, &linked, &Application::default(), TODAY);
+        assert_eq!(message(&checks, "spouse").0, CheckOutcome::Passed);
+        // Unmarried: no spouse asked.
+        let single = person(
+            Sex::Female,
+            MaritalStatus::Unmarried,
+            PopulationType::MigrantOut,
+        );
+        let checks = review_checks(kind, &facts(single, 0), &Application::default(), TODAY);
+        assert!(checks.iter().all(|c| c.key != "spouse"), "{checks:?}");
+        assert!(approvable(&checks));
+    }
+
+    #[test]
     fn an_application_keeps_only_what_its_kind_asks() {
         let app = Application {
             spouse_name: Some(PersonName::parse("赵刚").unwrap()),
@@ -410,7 +463,12 @@ pub(crate) mod tests {
             .for_kind(CertificateKind::MigrantCertificate, TODAY)
             .unwrap();
         assert_eq!(migrant.destination.as_deref(), Some("江苏省南京市"));
-        assert_eq!(migrant.spouse_name, None);
+        // The migrant certificate prints the spouse: it keeps the name.
+        assert_eq!(
+            migrant.spouse_name.as_ref().map(|n| n.as_str()),
+            Some("赵刚")
+        );
+        assert_eq!(migrant.expected_date, None);
         let past = Application {
             expected_date: Some(date(2026, 1, 1)),
             ..Default::default()

@@ -254,6 +254,21 @@ impl Queue {
     }
 }
 
+impl Queue {
+    /// The queue a list opens on, given how many wait in each: the role's own; a centre's
+    /// empty print queue gives way to the hand-over queue when that has work (the window
+    /// prints and hands over, in that order).
+    pub fn opening(scope: &Scope, counts: &[(Queue, u64)]) -> Queue {
+        let own = Queue::opening_for(scope);
+        let waiting = |q: Queue| counts.iter().any(|(k, n)| *k == q && *n > 0);
+        if own == Queue::Print && !waiting(Queue::Print) && waiting(Queue::Deliver) {
+            Queue::Deliver
+        } else {
+            own
+        }
+    }
+}
+
 /// Whether a new application of this kind may be taken for a person, given the documents of
 /// the kind the person already has (id and state, oldest first). An open application is
 /// continued, not doubled; a document held is reissued, not applied for again, except a birth

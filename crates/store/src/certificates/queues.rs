@@ -1,6 +1,8 @@
 //! The certificates' lists: the work queues of an account's reach and their counts, a
 //! person's documents, the public verify lookup, and a period's issued documents.
 
+use std::collections::BTreeSet;
+
 use jiff::civil::Date;
 use renkou_core::audit::AuditAction;
 use renkou_core::certificate::{self, Certificate, Queue, VerifyCode};
@@ -40,6 +42,43 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Which of a queue's open applications (applied or returned) the review's checks would
+    /// not let through today, so a list can mark them before anyone opens them. `items` are
+    /// what `certificates_as` gave the account: the door was passed there.
+    pub fn failing_checks(
+        &mut self,
+        items: &[CertificateListItem],
+        today: Date,
+    ) -> Result<BTreeSet<i64>> {
+        let open: Vec<&Certificate> = items
+            .iter()
+            .map(|i| &i.certificate)
+            .filter(|c| {
+                matches!(
+                    c.state,
+                    CertificateState::Applied | CertificateState::Returned
+                )
+            })
+            .collect();
+        if open.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        self.transaction(|tx| {
+            let mut failing = BTreeSet::new();
+            for c in open {
+                let Some(holder) = tx.db.person(c.person_id)? else {
+                    continue;
+                };
+                let facts = tx.facts(holder)?;
+                let checks = certificate::review_checks(c.kind, &facts, &c.application, today);
+                if !certificate::approvable(&checks) {
+                    failing.insert(c.id);
+                }
+            }
+            Ok(failing)
+        })
     }
 
     /// How many documents wait in each work queue of the account's reach.

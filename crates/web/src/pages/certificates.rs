@@ -17,6 +17,7 @@ use crate::error::local_time;
 use crate::i18n::Catalog;
 
 mod apply;
+mod confirm_step;
 mod document;
 mod verify;
 
@@ -86,7 +87,13 @@ struct QueueRow {
     state: String,
     serial: String,
     applied_at: String,
+    area_name: String,
     area_code: String,
+    /// Whole days the document has waited for its next step (open applications since they
+    /// were taken, issued ones since issue until handed over); none for finished ones.
+    waiting_days: Option<i64>,
+    /// The review's checks would not let it through today.
+    warn: bool,
 }
 
 #[derive(Template)]
@@ -111,28 +118,28 @@ async fn queues(
     let t = caller.t();
     // Each role opens on the queue that waits for it; the store refuses (and audits) an account
     // that sees no certificates.
-    let default = Queue::opening_for(caller.scope());
-    let queue = q
-        .queue
-        .as_deref()
-        .and_then(Queue::from_key)
-        .unwrap_or(default);
+    let chosen = q.queue.as_deref().and_then(Queue::from_key);
     let kind = q
         .kind
         .as_deref()
         .filter(|k| !k.is_empty())
         .and_then(|k| CertificateKind::parse(k).ok());
     let actor = caller.actor.clone();
+    let scope = caller.scope().clone();
     let after = q.after;
-    let (items, counts) = state
+    let day = today(state.clock.now());
+    let (queue, items, counts, failing) = state
         .pool
         .run(move |s| {
-            let items = s.certificates_as(&actor, queue, kind, after, PAGE)?;
             let counts = s.queue_counts(&actor)?;
-            Ok((items, counts))
+            let queue = chosen.unwrap_or_else(|| Queue::opening(&scope, &counts));
+            let items = s.certificates_as(&actor, queue, kind, after, PAGE)?;
+            let failing = s.failing_checks(&items, day)?;
+            Ok((queue, items, counts, failing))
         })
         .await
         .or_page(t)?;
+    let areas = state.area_names().await.or_page(t)?;
     let tabs = Queue::ALL
         .into_iter()
         .map(|qq| Tab {
@@ -145,7 +152,7 @@ async fn queues(
     let next = (items.len() as u32 == PAGE)
         .then(|| items.last().map(|i| i.certificate.id))
         .flatten();
-    let day = today(state.clock.now());
+    let now = state.clock.now();
     let rows = items
         .into_iter()
         .map(|i| {
@@ -154,6 +161,11 @@ async fn queues(
                 Some(Validity::Expired) => t.text("validity.expired").to_string(),
                 _ => state_name(t, c.state).to_string(),
             };
+            let since = match c.state {
+                CertificateState::Applied | CertificateState::Returned => Some(c.applied_at),
+                CertificateState::Issued if !c.delivered => c.issued_at,
+                _ => None,
+            };
             QueueRow {
                 id: c.id,
                 kind: kind_name(t, c.kind),
@@ -161,7 +173,10 @@ async fn queues(
                 state,
                 serial: c.serial.clone().unwrap_or_default(),
                 applied_at: local_time(c.applied_at),
+                area_name: areas.label(&c.area_code),
                 area_code: c.area_code.to_string(),
+                waiting_days: since.map(|at| (now.as_second() - at.as_second()).max(0) / 86_400),
+                warn: failing.contains(&c.id),
             }
         })
         .collect();

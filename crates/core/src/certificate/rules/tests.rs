@@ -437,6 +437,20 @@ fn the_page_offers_what_the_rule_allows() {
     assert_eq!(Queue::opening_for(&centre), Queue::Print);
     let coordinator = Scope::new(3, Role::MigrantCoordinator, code("340705"));
     assert_eq!(Queue::opening_for(&coordinator), Queue::Returned);
+    // With the counts: the centre hands over when nothing waits for printing.
+    let counts = |print: u64, deliver: u64| {
+        [
+            (Queue::Review, 3),
+            (Queue::Print, print),
+            (Queue::Deliver, deliver),
+            (Queue::Returned, 1),
+        ]
+    };
+    assert_eq!(Queue::opening(&centre, &counts(2, 5)), Queue::Print);
+    assert_eq!(Queue::opening(&centre, &counts(0, 5)), Queue::Deliver);
+    assert_eq!(Queue::opening(&centre, &counts(0, 0)), Queue::Print);
+    assert_eq!(Queue::opening(&station, &counts(0, 5)), Queue::Review);
+    assert_eq!(Queue::opening(&coordinator, &counts(0, 5)), Queue::Returned);
     assert_eq!(
         kinds_to_apply(&coordinator),
         [CertificateKind::MigrantCertificate]

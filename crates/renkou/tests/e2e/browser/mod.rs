@@ -7,6 +7,7 @@
 //! the pages a user looks at most (and of any page a test failed on) are written to DIR.
 //! RENKOU_CHROMIUM and RENKOU_CHROMEDRIVER name other binaries than those on the PATH.
 
+mod certs;
 mod forms;
 mod harness;
 mod lists;
@@ -464,6 +465,12 @@ fn a_card_applied_for_by_the_committee_is_issued_printed_and_verified() {
         let issue = format!("form[action='/certificates/{id}/step'] button.primary");
         assert_eq!(page.text(&issue).await, "审核通过并发证");
         page.click_to_load(&issue).await;
+        // Issuing asks once, showing what will change.
+        page.assert_text("main h1", "确认签发").await;
+        page.click_to_load("form.confirm-actions button[type=submit]")
+            .await;
+        page.assert_text("p.message", "已签发：生殖保健服务证")
+            .await;
         page.assert_text("main h1", "已发证").await;
         let serial = page.record_field("证号").await;
         assert!(

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use renkou_core::certificate::{self, Application, AskedField};
 use renkou_core::person::FieldError;
 use renkou_core::{CertificateKind, IdNumber, PersonId, PersonName, dates};
@@ -18,7 +18,7 @@ use crate::auth::{Caller, today};
 use crate::error::AppError;
 use crate::i18n::Catalog;
 use crate::pages::persons::Choice;
-use crate::pages::{Chrome, OrPage, PageError, PageResult, render};
+use crate::pages::{Chrome, OrPage, PageError, PageResult, redirect_with_message, render};
 
 pub(super) struct FormField {
     pub(super) key: &'static str,
@@ -26,6 +26,10 @@ pub(super) struct FormField {
     pub(super) value: String,
     pub(super) error: Option<String>,
     pub(super) kind: &'static str,
+    /// The kinds that ask this field (space-separated codes), for the form's kind switch.
+    pub(super) kinds: String,
+    /// Not asked by the kind chosen: hidden until another kind is chosen.
+    pub(super) hidden: bool,
 }
 
 #[derive(Template)]
@@ -117,6 +121,13 @@ pub(super) fn field_rows(
                 value: values.get(*key).cloned().unwrap_or_default(),
                 error: (!mine.is_empty()).then(|| mine.join("；")),
                 kind: input,
+                kinds: CertificateKind::ALL
+                    .iter()
+                    .filter(|k| asked(Some(**k), key))
+                    .map(|k| k.code())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                hidden: false,
             }
         })
         .collect()
@@ -156,7 +167,15 @@ fn apply_page(
         kinds,
         kind: kind.map(|k| k.code().to_string()).unwrap_or_default(),
         kind_error: (!kind_errors.is_empty()).then(|| kind_errors.join("；")),
-        fields: field_rows(t, None, values, errors),
+        // Every field, those the chosen kind does not ask hidden: app.js shows a kind's own
+        // when the kind is switched; without JavaScript the server keeps only the kind's.
+        fields: field_rows(t, None, values, errors)
+            .into_iter()
+            .map(|mut f| {
+                f.hidden = kind.is_some_and(|k| !asked(Some(k), f.key));
+                f
+            })
+            .collect(),
         errors: errors.len(),
     });
     if !errors.is_empty() {
@@ -233,7 +252,10 @@ pub(super) async fn apply_submit(
         .run(move |s| s.apply_certificate(&actor, PersonId(id), kind, app, day))
         .await
     {
-        Ok(c) => Ok(Redirect::to(&format!("/certificates/{}", c.id)).into_response()),
+        Ok(c) => Ok(redirect_with_message(
+            &format!("/certificates/{}", c.id),
+            t.fill_one("certificate.done.apply", kind_name(t, c.kind)),
+        )),
         Err(e) => match AppError::from(e) {
             AppError::Invalid(errors) => Ok(apply_page(&caller, id, name, &values, &errors)),
             other => Err(PageError(t, other)),

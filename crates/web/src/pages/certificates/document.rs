@@ -7,17 +7,19 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use renkou_core::certificate::{self, CheckOutcome, Step, Validity};
 use renkou_core::person::FieldError;
 use renkou_store::{CertificateView, MAX_COPIES, StepInput};
 
 use super::apply::{APPLICATION_KEYS, FormField, application_from_fields, field_rows};
+use super::confirm_step::{confirm_page, done_message, is_weighty};
 use super::{duration_text, kind_name, state_name, step_name};
 use crate::AppState;
 use crate::auth::{Caller, today};
 use crate::error::{AppError, local_time};
-use crate::pages::{Chrome, OrPage, PageError, PageResult, render};
+use crate::pages::confirm::confirmed;
+use crate::pages::{Chrome, OrPage, PageError, PageResult, redirect_with_message, render};
 
 struct Line {
     label: String,
@@ -246,6 +248,9 @@ pub(super) async fn take_step(
         application,
     };
     let day = today(state.clock.now());
+    if is_weighty(step) && !confirmed(&values) {
+        return ask_first(&state, &caller, id, step, &input, &values).await;
+    }
     let actor = caller.actor.clone();
     match state
         .pool
@@ -253,7 +258,10 @@ pub(super) async fn take_step(
         .await
     {
         // A reissue leads to the new document.
-        Ok(c) => Ok(Redirect::to(&format!("/certificates/{}", c.id)).into_response()),
+        Ok(c) => Ok(redirect_with_message(
+            &format!("/certificates/{}", c.id),
+            done_message(t, step, &c),
+        )),
         Err(e) => match AppError::from(e) {
             AppError::Invalid(errors) => {
                 let message = messages(&errors);
@@ -266,6 +274,65 @@ pub(super) async fn take_step(
             other => Err(PageError(t, other)),
         },
     }
+}
+
+/// The confirmation of an issue, a revocation or a reissue; what core refuses before the
+/// document is read (a reason missing), and an issue the checks do not allow, come back on the
+/// document instead, so nobody confirms a step that will be refused.
+async fn ask_first(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    step: Step,
+    input: &StepInput,
+    values: &BTreeMap<String, String>,
+) -> PageResult {
+    let t = caller.t();
+    match certificate::admit(caller.scope(), step, input) {
+        Ok(_) => {}
+        Err(certificate::Refusal::Invalid(errors)) => {
+            return reshow(state, caller, id, Some(messages(&errors)), &[]).await;
+        }
+        // Not this role's step: the store refuses it whatever the document, and audits that.
+        Err(_) => {
+            let (actor, input) = (caller.actor.clone(), input.clone());
+            let day = today(state.clock.now());
+            let refused = state
+                .pool
+                .run(move |s| s.certificate_step(&actor, id, step, input, day))
+                .await
+                .err()
+                .map(AppError::from)
+                .unwrap_or(AppError::Forbidden);
+            return Err(PageError(t, refused));
+        }
+    }
+    let day = today(state.clock.now());
+    let actor = caller.actor.clone();
+    let view = state
+        .pool
+        .run(move |s| s.certificate_as(&actor, id, day))
+        .await
+        .or_page(t)?;
+    let c = &view.certificate;
+    if !certificate::offers(c, step, caller.scope(), day) {
+        let said = t.fill(
+            "certificate.cannot_step",
+            &[&state_name(t, c.state), &step_name(t, step)],
+        );
+        return reshow(state, caller, id, Some(said), &[]).await;
+    }
+    if step == Step::Issue && !certificate::approvable(&view.checks) {
+        let missing: Vec<&str> = view
+            .checks
+            .iter()
+            .filter(|c| c.outcome == CheckOutcome::Missing)
+            .map(|c| c.message.as_str())
+            .collect();
+        let said = t.fill_one("certificate.not_approvable", missing.join("；"));
+        return reshow(state, caller, id, Some(said), &[]).await;
+    }
+    Ok(confirm_page(caller, &view, step, values, day))
 }
 
 /// Every problem in one line, for the top of the document page.

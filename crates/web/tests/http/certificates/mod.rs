@@ -21,9 +21,11 @@ use renkou_store::{AuditFilter, StepInput};
 use serde_json::{Value, json};
 
 mod access;
+mod confirmations;
 mod matrix;
 mod pages;
 mod print;
+mod queues;
 mod review;
 mod verify;
 

@@ -86,7 +86,7 @@ async fn the_pages_take_an_application_from_the_committee_to_the_station_and_bac
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{res}");
     let res = app
-        .send(station.post_form(&step, &[("step", "issue")]))
+        .send(station.post_form(&step, &[("step", "issue"), ("confirmed", "1")]))
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{res}");
     assert_eq!(res.location(), doc);

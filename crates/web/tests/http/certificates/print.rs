@@ -142,3 +142,70 @@ async fn a_name_with_a_rare_character_prints_with_that_character() {
     assert!(text.contains(name), "the paper reads {name}: {text}");
     assert!(text.contains(&issued.serial.unwrap()), "{text}");
 }
+
+#[tokio::test]
+async fn a_registered_place_held_as_a_code_prints_as_its_name_with_the_code_small() {
+    let app = TestApp::new();
+    let officer = actor(&app.add_account("officer.k1", Role::CommitteeOfficer, K1));
+    let station_actor = actor(&app.add_account("station", Role::Station, D1));
+    let her = app.add(app.woman("陈红", G1).set("registered_place", "420102"));
+    let other = app.add(app.woman("周丽", G1).set("registered_place", "420199"));
+    let station = app.token("station").await;
+    for (who, name) in [
+        (&her, "湖北省武汉市江岸区420102"),
+        (&other, "湖北省武汉市420199"),
+    ] {
+        let id = setup_apply(&app, &officer, who, RH);
+        setup_step(&app, &station_actor, id, Step::Issue, StepInput::default());
+        let (res, pdf) = app
+            .send_bytes(
+                post(&print_path(id))
+                    .bearer(&station)
+                    .json(&json!({"copies": 1})),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res}");
+        let text = squeezed(&pdf_text(&pdf));
+        assert!(text.contains(&format!("户籍地{name}")), "{name}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_married_holder_without_a_known_spouse_is_not_issued_a_migrant_certificate() {
+    let app = TestApp::new();
+    let officer = actor(&app.add_account("officer.k1", Role::CommitteeOfficer, K1));
+    let station_actor = actor(&app.add_account("station", Role::Station, D1));
+    let her = app.add(holder_spec(&app, MIGRANT, "吴娟", G1).married());
+    let id = setup_apply(&app, &officer, &her, MIGRANT);
+    let a = station_actor.clone();
+    let refused = app
+        .with_db(move |s| s.certificate_step(&a, id, Step::Issue, StepInput::default(), today()));
+    let said = format!("{:?}", refused.expect_err("the spouse is missing"));
+    assert!(said.contains("配偶不在本登记册中"), "{said}");
+    // Named on resubmission after a return, the paper prints the name.
+    setup_step(
+        &app,
+        &station_actor,
+        id,
+        Step::Return,
+        reason("请补充配偶姓名"),
+    );
+    let mut named = application(MIGRANT);
+    named.spouse_name = Some(PersonName::parse("郑军").unwrap());
+    let input = StepInput {
+        application: Some(named),
+        ..StepInput::default()
+    };
+    setup_step(&app, &officer, id, Step::Resubmit, input);
+    setup_step(&app, &station_actor, id, Step::Issue, StepInput::default());
+    let station = app.token("station").await;
+    let (res, pdf) = app
+        .send_bytes(
+            post(&print_path(id))
+                .bearer(&station)
+                .json(&json!({"copies": 1})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{res}");
+    assert!(squeezed(&pdf_text(&pdf)).contains("配偶姓名郑军"));
+}
