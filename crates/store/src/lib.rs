@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod certificates;
+mod changes;
 mod db;
 mod door;
 mod export;
@@ -18,6 +19,7 @@ mod sqlite;
 mod tx;
 
 pub use accounts::{AccountEdit, NewAccount, Session, SessionKind};
+pub use changes::AreaChange;
 pub use audit::{AuditCheck, AuditFilter};
 pub use certificates::{
     CertificateListItem, CertificateStep, CertificateView, IssuedRecord, MAX_COPIES, StepInput,

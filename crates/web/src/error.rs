@@ -99,7 +99,7 @@ impl AppError {
                 &[&t.text(&format!("role.{}", role.key()))],
             ),
             AppError::BadRequest(m) => m.clone(),
-            AppError::Invalid(errors) if errors.len() == 1 => errors[0].message.clone(),
+            AppError::Invalid(errors) if errors.len() == 1 => t.message(&errors[0].message),
             other => t.text(&format!("error.{}", other.code())).to_string(),
         }
     }
@@ -107,9 +107,17 @@ impl AppError {
 
 /// A time as the staff read it: Beijing time, to the minute.
 pub fn local_time(t: Timestamp) -> String {
+    beijing(t).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A time's date as the staff read it: Beijing time (a row made at 20:00 UTC is tomorrow's).
+pub fn local_date(t: Timestamp) -> String {
+    beijing(t).date().to_string()
+}
+
+/// Every time shown is Beijing time (UTC+8, no daylight saving): pages format through here.
+pub fn beijing(t: Timestamp) -> jiff::Zoned {
     t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -89,14 +89,46 @@ impl Catalog {
         self.lang == Lang::En
     }
 
-    /// A code table value in this language.
+    /// A code table value in this language: the tables name their values in English by a
+    /// key-like word (`first_marriage`); a reader gets words ("First marriage").
     pub fn code(&self, zh: &'static str, en: &'static str) -> &'static str {
         match self.lang {
             Lang::Zh => zh,
-            Lang::En => en,
+            Lang::En => words::english(en),
+        }
+    }
+
+    /// A word the register stores in Chinese (a code value's name, a field's label) in this
+    /// language; a word it does not know is shown as it is.
+    pub fn word(&self, zh: &str) -> String {
+        match self.lang {
+            Lang::Zh => zh.to_string(),
+            Lang::En => words::word_en(zh).unwrap_or(zh).to_string(),
+        }
+    }
+
+    /// A rule's message (core writes them in Chinese) in this language: each part is matched
+    /// against the catalog's `msg.*` patterns; a message no pattern knows stays as written.
+    pub fn message(&self, zh: &str) -> String {
+        match self.lang {
+            Lang::Zh => zh.to_string(),
+            Lang::En => words::message_en(zh),
         }
     }
 }
+
+/// The value of a key in one language, for the word tables.
+fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    catalog(lang).get(key).copied()
+}
+
+/// The Chinese catalog's entries, for the word tables.
+fn zh_entries() -> impl Iterator<Item = (&'static str, &'static str)> {
+    catalog(Lang::Zh).iter().map(|(k, v)| (*k, *v))
+}
+
+#[path = "i18n_words.rs"]
+mod words;
 
 #[cfg(test)]
 mod tests {
@@ -172,6 +204,12 @@ mod tests {
         }
         for result in ["ok", "denied", "failed"] {
             keys.push(format!("audit.result.{result}"));
+        }
+        for action in renkou_core::audit::AuditAction::ALL {
+            keys.push(format!("audit.action.{}", action.key()));
+        }
+        for kind in crate::pages::audit::OBJECT_KINDS {
+            keys.push(format!("audit.kind.{kind}"));
         }
         use crate::error::AppError;
         for e in [

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::{Caller, generated_password, hash_password};
-use crate::error::{AppError, local_time};
+use crate::error::{AppError, local_date, local_time};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,6 +35,10 @@ struct Shown {
     a: Account,
     role: &'static str,
     locked_until: Option<String>,
+    /// When the account was made: its date in Beijing time.
+    created: String,
+    /// The account's area by name.
+    area_name: String,
     /// "等待安全管理员批准"
     awaiting: Option<String>,
     /// What the caller may do to this account, by core's rule: only that is offered.
@@ -86,6 +90,7 @@ async fn page(
     let t = caller.t();
     let now = state.clock.now();
     let accounts = state.pool.run(|s| s.accounts()).await.or_page(t)?;
+    let names = state.area_names().await.or_page(t)?;
     let choice = |r: &Role| RoleChoice {
         key: r.key(),
         label: t.text(&format!("role.{}", r.key())),
@@ -98,6 +103,8 @@ async fn page(
             .map(|a| Shown {
                 role: t.text(&format!("role.{}", a.role.key())),
                 locked_until: a.locked_until.filter(|u| *u > now).map(local_time),
+                created: local_date(a.created_at),
+                area_name: names.label(&a.area),
                 awaiting: a.awaiting_approval_by.map(|r| {
                     t.fill(
                         "accounts.awaiting",

@@ -33,6 +33,41 @@ struct Shown {
     row: AuditRow,
     at: String,
     hash_short: String,
+    /// The action, the kind of object and the result in words (the key as a tooltip).
+    action: String,
+    object_kind: String,
+    result: String,
+}
+
+/// The object kinds the trail names, each with a catalog entry `audit.kind.<kind>`.
+pub const OBJECT_KINDS: &[&str] = &[
+    "account",
+    "accounts",
+    "areas",
+    "area",
+    "audit",
+    "certificate",
+    "certificates",
+    "changes",
+    "export",
+    "file",
+    "household",
+    "person",
+    "persons",
+    "session",
+    "summary",
+    "upload",
+];
+
+/// An audit key in the reader's words: the catalog's `<prefix>.<key>`, or the key itself.
+fn in_words(t: crate::i18n::Catalog, prefix: &str, key: &str) -> String {
+    let full = format!("{prefix}.{key}");
+    let shown = t.text(&full);
+    if shown == "⟨?⟩" {
+        key.to_string()
+    } else {
+        shown.to_string()
+    }
 }
 
 #[derive(Template)]
@@ -42,7 +77,7 @@ struct AuditPage {
     q: AuditQuery,
     rows: Vec<Shown>,
     next: Option<String>,
-    actions: Vec<&'static str>,
+    actions: Vec<(&'static str, String)>,
     verified: Option<String>,
     broken: bool,
 }
@@ -94,11 +129,17 @@ async fn audit_page(
             .map(|row| Shown {
                 at: local_time(row.at),
                 hash_short: row.hash.chars().take(12).collect(),
+                action: in_words(t, "audit.action", &row.action),
+                object_kind: in_words(t, "audit.kind", &row.object_kind),
+                result: in_words(t, "audit.result", &row.result),
                 row,
             })
             .collect(),
         next,
-        actions: AuditAction::ALL.iter().map(|a| a.key()).collect(),
+        actions: AuditAction::ALL
+            .iter()
+            .map(|a| (a.key(), in_words(t, "audit.action", a.key())))
+            .collect(),
         verified,
         broken,
         q,

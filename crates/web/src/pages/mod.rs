@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod areas;
 pub mod audit;
 pub mod certificates;
+pub mod changes;
 pub mod confirm;
 pub mod event_form;
 pub mod form;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(login::routes())
         .merge(home::routes())
+        .merge(changes::routes())
         .merge(areas::routes())
         .merge(persons::routes())
         .merge(person::routes())

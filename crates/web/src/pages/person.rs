@@ -11,6 +11,7 @@ use renkou_core::{Action, CertificateKind, Event, EventKind, Person, PersonId, S
 use super::certificates::{kind_name, step_name};
 use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
+use crate::areas::AreaNames;
 use crate::auth::{Caller, today};
 use crate::error::{AppError, local_time};
 use crate::forms::{PersonSummary, shown_fields};
@@ -64,7 +65,7 @@ struct DocumentRow {
     serial: String,
 }
 
-fn describe(t: Catalog, e: &Event) -> String {
+fn describe(t: Catalog, names: &AreaNames, e: &Event) -> String {
     let d = &e.detail;
     let mut parts = Vec::new();
     if let Some(n) = &d.spouse_name {
@@ -87,7 +88,7 @@ fn describe(t: Catalog, e: &Event) -> String {
         parts.push(s.trim().to_string());
     }
     if let Some(a) = &d.to_area_code {
-        parts.push(format!("→ {a}"));
+        parts.push(format!("→ {}", names.label(a)));
     }
     for c in &d.changes {
         let label = PERSON_COLUMNS
@@ -98,7 +99,16 @@ fn describe(t: Catalog, e: &Event) -> String {
                 "status" => t.text("field.status"),
                 other => other,
             });
-        parts.push(format!("{label}: {} → {}", c.before, c.after));
+        // Stored as the Chinese names (an area as its code): shown in the reader's words.
+        let shown = |v: &str| match c.field.as_str() {
+            "area_code" => names.label_of(v),
+            _ => t.word(v),
+        };
+        parts.push(format!(
+            "{label}: {} → {}",
+            shown(&c.before),
+            shown(&c.after)
+        ));
     }
     if let Some(n) = &d.note {
         parts.push(n.clone());
@@ -134,6 +144,7 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
         })
         .await
         .or_page(t)?;
+    let names = state.area_names().await.or_page(t)?;
     let day = today(state.clock.now());
     // The record comes without health facts for a role that may not see them; the page leaves
     // out their section and the birth registration that tells of a pregnancy.
@@ -143,7 +154,10 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
         .iter()
         .map(|c| Shown {
             label: t.text(&format!("field.{}", c.key)),
-            value: values.get(c.key).cloned().unwrap_or_default(),
+            value: match c.key {
+                "area_code" => names.label(&person.data.area_code),
+                _ => values.get(c.key).cloned().unwrap_or_default(),
+            },
         })
         .collect();
     let health = health_ok.then(|| {
@@ -178,7 +192,7 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
             occurred_on: e.occurred_on.to_string(),
             recorded_at: local_time(e.recorded_at),
             recorded_by: e.recorded_by.clone(),
-            detail: describe(t, e),
+            detail: describe(t, &names, e),
             late_days: recorded_late(e),
         })
         .collect();
@@ -243,17 +257,20 @@ async fn record(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
     }))
 }
 
-/// Days between when it happened and when it was recorded: the timeliness the plan asks for.
-fn recorded_late(e: &Event) -> i64 {
+/// A report recorded more than this many days after the event is late (marked on the timeline
+/// and on the month's changes).
+pub const LATE_AFTER_DAYS: i64 = 30;
+
+/// Days between when it happened and when it was recorded (Beijing dates): the timeliness the
+/// plan asks for.
+pub fn recorded_late(e: &Event) -> i64 {
     let recorded = e
         .recorded_at
         .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
         .date();
-    (recorded - e.occurred_on)
-        .total(jiff::Unit::Day)
-        .map(|d| d as i64)
-        .unwrap_or(0)
-        .max(0)
+    // A difference of civil dates is a whole number of days (jiff will not `total` days
+    // without a reference date, which made every report look timely).
+    i64::from((recorded - e.occurred_on).get_days()).max(0)
 }
 
 #[derive(Template)]

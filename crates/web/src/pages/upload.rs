@@ -140,7 +140,7 @@ impl Files {
             .cloned()
     }
 
-    fn jobs_of(&self, owner: i64) -> Vec<(String, JobState)> {
+    pub(crate) fn jobs_of(&self, owner: i64) -> Vec<(String, JobState)> {
         self.sweep();
         let jobs = self.jobs.lock().expect("jobs lock");
         let mut mine: Vec<(String, JobState)> = jobs

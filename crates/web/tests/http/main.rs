@@ -8,3 +8,4 @@ mod auth_flows;
 mod authz_matrix;
 mod certificates;
 mod register;
+mod words;

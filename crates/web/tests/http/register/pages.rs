@@ -26,7 +26,7 @@ async fn the_home_page_shows_the_counts_of_the_officers_area() {
         // The group below the committee, with its one person.
         assert!(
             res.body
-                .contains("<td>青龙第1居委会第1小组</td><td class=\"num\">1</td>"),
+                .contains("青龙第1居委会第1小组</a> <small class=\"muted\">340705001001001</small></td><td class=\"num\">1</td>"),
             "{res}"
         );
         assert!(!res.body.contains("张强"), "nobody of the next committee");
