@@ -113,22 +113,91 @@ fn err(field: &'static str, message: impl std::fmt::Display) -> FieldError {
 pub fn fields_of(kind: EventKind) -> &'static [EventField] {
     use EventKind as K;
     match kind {
-        K::Marriage | K::Remarriage => &[EventField { key: "spouse_id_number", required: false }, EventField { key: "note", required: false }],
-        K::Divorce | K::Pregnancy | K::ContraceptionStop | K::Death => &[EventField { key: "note", required: false }],
-        K::PregnancyOutcome => &[EventField { key: "outcome", required: true }, EventField { key: "note", required: false }],
-        K::Birth => &[
-            EventField { key: "child_name", required: false },
-            EventField { key: "child_sex", required: true },
-            EventField { key: "birth_weight_g", required: false },
-            EventField { key: "birth_order", required: false },
-            EventField { key: "birth_defect", required: false },
-            EventField { key: "note", required: false },
+        K::Marriage | K::Remarriage => &[
+            EventField {
+                key: "spouse_id_number",
+                required: false,
+            },
+            EventField {
+                key: "note",
+                required: false,
+            },
         ],
-        K::ContraceptionStart | K::ContraceptionChange => &[EventField { key: "method", required: true }, EventField { key: "note", required: false }],
-        K::MoveIn => &[EventField { key: "to_area_code", required: true }, EventField { key: "note", required: false }],
+        K::Divorce | K::Pregnancy | K::ContraceptionStop | K::Death => &[EventField {
+            key: "note",
+            required: false,
+        }],
+        K::PregnancyOutcome => &[
+            EventField {
+                key: "outcome",
+                required: true,
+            },
+            EventField {
+                key: "note",
+                required: false,
+            },
+        ],
+        K::Birth => &[
+            EventField {
+                key: "child_name",
+                required: false,
+            },
+            EventField {
+                key: "child_sex",
+                required: true,
+            },
+            EventField {
+                key: "birth_weight_g",
+                required: false,
+            },
+            EventField {
+                key: "birth_order",
+                required: false,
+            },
+            EventField {
+                key: "birth_defect",
+                required: false,
+            },
+            EventField {
+                key: "note",
+                required: false,
+            },
+        ],
+        K::ContraceptionStart | K::ContraceptionChange => &[
+            EventField {
+                key: "method",
+                required: true,
+            },
+            EventField {
+                key: "note",
+                required: false,
+            },
+        ],
+        K::MoveIn => &[
+            EventField {
+                key: "to_area_code",
+                required: true,
+            },
+            EventField {
+                key: "note",
+                required: false,
+            },
+        ],
         // Within the city (an area) or away from it (where to, in the note): one of the two.
-        K::MoveOut => &[EventField { key: "to_area_code", required: false }, EventField { key: "note", required: false }],
-        K::Correction => &[EventField { key: "note", required: true }],
+        K::MoveOut => &[
+            EventField {
+                key: "to_area_code",
+                required: false,
+            },
+            EventField {
+                key: "note",
+                required: false,
+            },
+        ],
+        K::Correction => &[EventField {
+            key: "note",
+            required: true,
+        }],
         K::Registered => &[],
     }
 }
@@ -190,8 +259,16 @@ pub fn changes_between(before: &Person, after: &Person) -> Vec<FieldChange> {
         b.population_type.name_zh().into(),
         a.population_type.name_zh().into(),
     );
-    push("area_code", b.area_code.to_string(), a.area_code.to_string());
-    push("status", before.status.name_zh().into(), after.status.name_zh().into());
+    push(
+        "area_code",
+        b.area_code.to_string(),
+        a.area_code.to_string(),
+    );
+    push(
+        "status",
+        before.status.name_zh().into(),
+        after.status.name_zh().into(),
+    );
     out
 }
 
@@ -319,10 +396,7 @@ pub fn apply(
             if !female {
                 errors.push(err("event", "怀孕只能登记在女性名下"));
             } else if p.pregnant {
-                errors.push(err(
-                    "event",
-                    "此人已有未结束的孕情，须先登记出生或妊娠结局",
-                ));
+                errors.push(err("event", "此人已有未结束的孕情，须先登记出生或妊娠结局"));
             }
             if female && !(12..=60).contains(&age) {
                 errors.push(err("date", format!("怀孕时{age}周岁，请核对日期")));
@@ -406,10 +480,9 @@ pub fn apply(
         },
         K::ContraceptionChange => {
             match (p.contraception, ev.detail.method) {
-                (None, _) => errors.push(err(
-                    "event",
-                    "此人没有正在使用的避孕方法，请登记避孕开始",
-                )),
+                (None, _) => {
+                    errors.push(err("event", "此人没有正在使用的避孕方法，请登记避孕开始"))
+                }
                 (Some(cur), Some(m)) if cur == m => {
                     errors.push(err("method", format!("此人已在使用{cur}")))
                 }
@@ -625,7 +698,10 @@ mod tests {
         });
         let errors = apply(&her, birth, None, 0, TODAY).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["date", "child_sex", "birth_weight_g", "birth_order"]);
+        assert_eq!(
+            fields,
+            ["date", "child_sex", "birth_weight_g", "birth_order"]
+        );
     }
 
     #[test]
@@ -651,14 +727,26 @@ mod tests {
     #[test]
     fn a_move_out_says_where_to() {
         let him = person(Sex::Male, date(1990, 1, 1));
-        let errors = apply(&him, event(EventKind::MoveOut, date(2026, 11, 1)), None, 0, TODAY)
-            .unwrap_err();
+        let errors = apply(
+            &him,
+            event(EventKind::MoveOut, date(2026, 11, 1)),
+            None,
+            0,
+            TODAY,
+        )
+        .unwrap_err();
         assert_eq!(errors[0].field, "to_area_code");
         let mut away = event(EventKind::MoveOut, date(2026, 11, 1));
         away.detail.note = Some("江苏省南京市务工".into());
         let done = apply(&him, away, None, 0, TODAY).unwrap();
         assert_eq!(done.person.data.population_type, PopulationType::MigrantOut);
-        let changed: Vec<_> = done.event.detail.changes.iter().map(|c| c.field.as_str()).collect();
+        let changed: Vec<_> = done
+            .event
+            .detail
+            .changes
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect();
         assert_eq!(changed, ["population_type"]);
         assert!(is_weighty(EventKind::MoveOut) && !is_weighty(EventKind::Birth));
     }
@@ -759,7 +847,7 @@ mod tests {
                 TODAY
             )
             .unwrap_err()[0]
-            .field,
+                .field,
             "date"
         );
         assert_eq!(
@@ -771,7 +859,7 @@ mod tests {
                 TODAY
             )
             .unwrap_err()[0]
-            .field,
+                .field,
             "date"
         );
     }

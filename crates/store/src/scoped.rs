@@ -9,8 +9,8 @@ use jiff::civil::Date;
 use renkou_core::audit::{AuditAction, AuditResult};
 use renkou_core::indicator::{CHILDBEARING_AGE, ELDERLY, MARRIED, UNDER_THREE};
 use renkou_core::{
-    Action, Actor, Area, Event, HouseholdNo, NewEvent, Person, PersonData, PersonId,
-    PersonStatus, PopulationType, Scope, Sex,
+    Action, Actor, Area, Event, HouseholdNo, NewEvent, Person, PersonData, PersonId, PersonStatus,
+    PopulationType, Scope, Sex,
 };
 
 use crate::db::SqlValue;

@@ -142,7 +142,9 @@ pub fn router(state: AppState) -> Router {
         .merge(api_certificates::routes())
         .route("/static/app.css", axum::routing::get(stylesheet))
         .route("/static/app.js", axum::routing::get(script))
-        .layer(axum::middleware::from_fn(pages::message::clear_shown_message))
+        .layer(axum::middleware::from_fn(
+            pages::message::clear_shown_message,
+        ))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(state)

@@ -66,7 +66,10 @@ impl ConfirmPage {
     }
 
     /// The fields to post again (the form's own, csrf included; `confirmed` is added here).
-    pub fn hidden<'a>(mut self, fields: impl IntoIterator<Item = (&'a String, &'a String)>) -> ConfirmPage {
+    pub fn hidden<'a>(
+        mut self,
+        fields: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> ConfirmPage {
         self.hidden = fields
             .into_iter()
             .filter(|(k, _)| k.as_str() != "confirmed")

@@ -1,15 +1,12 @@
 //! A person's page (the whole record: an audited view) and the household. The event forms are
 //! `event_form.rs`.
 
-
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
-use axum::Router;
 use renkou_core::record::PERSON_COLUMNS;
-use renkou_core::{
-    Action, CertificateKind, Event, EventKind, Person, PersonId, Sex,
-};
+use renkou_core::{Action, CertificateKind, Event, EventKind, Person, PersonId, Sex};
 
 use super::certificates::{kind_name, step_name};
 use super::{Chrome, OrPage, PageError, PageResult, render};

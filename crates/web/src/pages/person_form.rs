@@ -13,8 +13,7 @@ use axum::{Form, Json, Router};
 use renkou_core::person::FieldError;
 use renkou_core::record::PERSON_COLUMNS;
 use renkou_core::{
-    Action, AreaLevel, Education, Ethnicity, MaritalStatus, PersonId, PopulationType, Relation,
-    Sex,
+    Action, AreaLevel, Education, Ethnicity, MaritalStatus, PersonId, PopulationType, Relation, Sex,
 };
 use renkou_store::{PersonFilter, PersonSearch, StoreError};
 use serde::{Deserialize, Serialize};
@@ -112,12 +111,48 @@ fn form_fields(
             let raw = values.get(c.key).cloned().unwrap_or_default();
             let label = t.text(&format!("field.{}", c.key));
             let (input, choices, value) = match c.key {
-                "sex" => (Input::Select, table!(t, Sex), Sex::parse(&raw).map(|v| v.code().to_string()).unwrap_or(raw)),
-                "ethnicity" => (Input::Select, table!(t, Ethnicity), Ethnicity::parse(&raw).map(|v| v.code().to_string()).unwrap_or(raw)),
-                "marital_status" => (Input::Select, table!(t, MaritalStatus), MaritalStatus::parse(&raw).map(|v| v.code().to_string()).unwrap_or(raw)),
-                "education" => (Input::Select, table!(t, Education), Education::parse(&raw).map(|v| v.code().to_string()).unwrap_or(raw)),
-                "relation" => (Input::Select, table!(t, Relation), Relation::parse(&raw).map(|v| v.code().to_string()).unwrap_or(raw)),
-                "population_type" => (Input::Select, table!(t, PopulationType), PopulationType::parse(&raw).map(|v| v.code().to_string()).unwrap_or(raw)),
+                "sex" => (
+                    Input::Select,
+                    table!(t, Sex),
+                    Sex::parse(&raw)
+                        .map(|v| v.code().to_string())
+                        .unwrap_or(raw),
+                ),
+                "ethnicity" => (
+                    Input::Select,
+                    table!(t, Ethnicity),
+                    Ethnicity::parse(&raw)
+                        .map(|v| v.code().to_string())
+                        .unwrap_or(raw),
+                ),
+                "marital_status" => (
+                    Input::Select,
+                    table!(t, MaritalStatus),
+                    MaritalStatus::parse(&raw)
+                        .map(|v| v.code().to_string())
+                        .unwrap_or(raw),
+                ),
+                "education" => (
+                    Input::Select,
+                    table!(t, Education),
+                    Education::parse(&raw)
+                        .map(|v| v.code().to_string())
+                        .unwrap_or(raw),
+                ),
+                "relation" => (
+                    Input::Select,
+                    table!(t, Relation),
+                    Relation::parse(&raw)
+                        .map(|v| v.code().to_string())
+                        .unwrap_or(raw),
+                ),
+                "population_type" => (
+                    Input::Select,
+                    table!(t, PopulationType),
+                    PopulationType::parse(&raw)
+                        .map(|v| v.code().to_string())
+                        .unwrap_or(raw),
+                ),
                 "area_code" => (Input::Area, area_choices(names, caller, &raw), raw),
                 "birth_date" | "arrival_date" | "leaving_date" => (Input::Date, Vec::new(), raw),
                 "phone" => (Input::Tel, Vec::new(), raw),

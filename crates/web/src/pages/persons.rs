@@ -1,15 +1,12 @@
 //! People lists: filters, search, keyset paging, masked numbers. The person form is
 //! `person_form.rs`.
 
-
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::Router;
-use renkou_core::{
-    Action, MaritalStatus, PersonId, PopulationType, Sex,
-};
+use renkou_core::{Action, MaritalStatus, PersonId, PopulationType, Sex};
 use renkou_store::COUNT_CAP;
 
 use super::{Chrome, OrPage, PageError, PageResult, render};
@@ -19,8 +16,7 @@ use crate::error::AppError;
 use crate::forms::{ListQuery, PersonSummary};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/persons", get(list))
+    Router::new().route("/persons", get(list))
 }
 
 /// A choice in a select box.

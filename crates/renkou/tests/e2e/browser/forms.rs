@@ -49,7 +49,8 @@ fn a_person_added_with_the_area_picked_by_name_in_a_new_household() {
         assert_eq!(group.len(), 15, "a group was picked: {group}");
         assert!(group.starts_with("340705001001"));
         assert!(
-            page.exists("input[name=new_household][value='1']:checked").await,
+            page.exists("input[name=new_household][value='1']:checked")
+                .await,
             "a new household is the default"
         );
         let id = id_number("340705", "19920304", 482);
@@ -73,7 +74,10 @@ fn a_person_added_with_the_area_picked_by_name_in_a_new_household() {
         // The message is shown once.
         let here = page.path().await;
         page.goto(&here).await;
-        assert!(!page.exists("p.message").await, "the message is gone on reload");
+        assert!(
+            !page.exists("p.message").await,
+            "the message is gone on reload"
+        );
     });
 }
 
@@ -87,10 +91,22 @@ fn a_birth_through_its_own_form_shows_every_problem_at_once() {
         page.goto(&format!("{href}/events/new")).await;
         // The chooser offers the kinds; the birth form asks only what a birth needs.
         page.click_to_load("a[href$='kind=birth']").await;
-        for field in ["#f-date", "#f-child_name", "#f-child_sex", "#f-birth_weight_g", "#f-birth_order", "#f-birth_defect"] {
+        for field in [
+            "#f-date",
+            "#f-child_name",
+            "#f-child_sex",
+            "#f-birth_weight_g",
+            "#f-birth_order",
+            "#f-birth_defect",
+        ] {
             assert!(page.exists(field).await, "the birth form has {field}");
         }
-        for field in ["#f-method", "#f-to_area_code", "#f-spouse_id_number", "#f-outcome"] {
+        for field in [
+            "#f-method",
+            "#f-to_area_code",
+            "#f-spouse_id_number",
+            "#f-outcome",
+        ] {
             assert!(!page.exists(field).await, "the birth form has no {field}");
         }
         assert!(page.text("#h-birth_weight_g").await.contains("克"));
@@ -101,7 +117,10 @@ fn a_birth_through_its_own_form_shows_every_problem_at_once() {
             .await
             .unwrap()
             .unwrap_or_default();
-        assert!(!placeholder.chars().any(|c| c.is_ascii_digit()), "a date placeholder reads as no value: {placeholder}");
+        assert!(
+            !placeholder.chars().any(|c| c.is_ascii_digit()),
+            "a date placeholder reads as no value: {placeholder}"
+        );
 
         let next_year = (jiff::Zoned::now().date() + jiff::Span::new().years(1)).to_string();
         page.fill("#f-date", &next_year).await;
@@ -119,7 +138,11 @@ fn a_birth_through_its_own_form_shows_every_problem_at_once() {
             .execute("return document.activeElement.id", vec![])
             .await
             .unwrap();
-        assert_eq!(focused.as_str(), Some("error-summary"), "the summary has the focus");
+        assert_eq!(
+            focused.as_str(),
+            Some("error-summary"),
+            "the summary has the focus"
+        );
         page.screenshot("birth-errors").await;
 
         let today = jiff::Zoned::now().date().to_string();
@@ -134,7 +157,8 @@ fn a_birth_through_its_own_form_shows_every_problem_at_once() {
             .await;
         let rows = page.texts("table.timeline tbody tr").await;
         assert!(
-            rows.iter().any(|r| r.contains("出生") && r.contains("欧阳小雨") && r.contains("3200g")),
+            rows.iter()
+                .any(|r| r.contains("出生") && r.contains("欧阳小雨") && r.contains("3200g")),
             "the timeline shows the birth: {rows:?}"
         );
     });
