@@ -128,12 +128,68 @@ pub struct ImportReport {
     pub written: bool,
     /// Where the rejected rows were copied, with their reasons, once the caller has written them.
     pub rejected_file: Option<PathBuf>,
+    /// Whom each rejected row is about, as the officer knows them: the name and the masked ID
+    /// number ("张三 340702********1234"), from the register or the row itself.
+    pub people: BTreeMap<u64, String>,
 }
 
 impl ImportReport {
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// Whether nothing at all came of the file: not written, or written with every row left
+    /// out. Such an import is shown as refused, never as done.
+    pub fn imported_nothing(&self) -> bool {
+        !self.written || (self.added + self.updated + self.unchanged == 0 && self.rejected > 0)
+    }
+}
+
+/// Whom a row of a people or events file is about, from its own cells: the name (when the file
+/// has a name column) and the ID number masked as lists show it. None when the row has neither.
+pub fn row_person(headers: &[String], cells: &[String]) -> Option<String> {
+    let column = |keys: &[&str]| {
+        headers.iter().position(|h| {
+            let h = crate::record::normalise_header(h);
+            keys.iter().any(|k| k.to_lowercase() == h)
+        })
+    };
+    let cell = |i: Option<usize>| {
+        i.and_then(|i| cells.get(i))
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+    };
+    let name = cell(column(&["name", "姓名"]));
+    let id = cell(column(&[
+        "id_number",
+        "身份证号",
+        "公民身份号码",
+        "身份证号码",
+        "证件号码",
+    ]))
+    .map(masked_cell);
+    match (name, id) {
+        (Some(n), Some(i)) => Some(format!("{n} {i}")),
+        (Some(n), None) => Some(n.to_string()),
+        (None, Some(i)) => Some(i),
+        (None, None) => None,
+    }
+}
+
+/// An ID number cell masked like a list shows one, even when it is not a valid number: the
+/// first six and the last four characters. A number a spreadsheet shortened (3.40702E+17)
+/// has lost its digits already and is shown as it is.
+fn masked_cell(raw: &str) -> String {
+    if let Ok(id) = crate::IdNumber::parse(raw) {
+        return id.masked();
+    }
+    let chars: Vec<char> = raw.chars().collect();
+    if raw.contains('+') || chars.len() <= 10 {
+        return raw.to_string();
+    }
+    let head: String = chars[..6].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
 }
 
 /// The rows that were not imported, every one with its problems, for the rejected-rows file
@@ -156,4 +212,35 @@ impl RejectedRows {
 pub struct Imported {
     pub report: ImportReport,
     pub rejected: RejectedRows,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_row_names_its_person_with_the_number_masked() {
+        let headers = strings(&["序号", "身份证号*", "姓名"]);
+        let row = strings(&["1", "110105194912310021", "张三"]);
+        assert_eq!(
+            row_person(&headers, &row).as_deref(),
+            Some("张三 110105********0021")
+        );
+        let shortened = strings(&["2", "3.40702E+17", "李四"]);
+        assert_eq!(
+            row_person(&headers, &shortened).as_deref(),
+            Some("李四 3.40702E+17")
+        );
+        let events = strings(&["id_number", "event"]);
+        let row = strings(&["11010519491231002X", "结婚"]);
+        assert_eq!(
+            row_person(&events, &row).as_deref(),
+            Some("110105********002X")
+        );
+        assert_eq!(row_person(&events, &strings(&["", "结婚"])), None);
+    }
 }

@@ -114,7 +114,7 @@ pub struct HeaderMap {
     pub ignored: Vec<String>,
 }
 
-fn normalise_header(h: &str) -> String {
+pub(crate) fn normalise_header(h: &str) -> String {
     h.trim()
         .trim_start_matches('\u{feff}')
         .trim_end_matches(['*', '＊'])
@@ -339,7 +339,15 @@ pub fn person_from_row(
         leaving_date,
         origin_or_destination,
     };
-    errors.extend(person.check(today));
+    // An ID number that is there but unreadable (a spreadsheet turned it into a number) has
+    // its own message already: not again "身份证号不能为空".
+    let id_unreadable = id_given && id_number.is_none();
+    errors.extend(
+        person
+            .check(today)
+            .into_iter()
+            .filter(|e| !(id_unreadable && e.field == "id_number")),
+    );
     if errors.is_empty() {
         Ok(person)
     } else {
@@ -347,11 +355,16 @@ pub fn person_from_row(
     }
 }
 
+/// What an ID number stored as a number in a spreadsheet gets, whichever way it shows.
+pub const ID_AS_NUMBER: &str = "身份证号被存成了数字（表格中显示为 3.40702E+17 之类），后几位已经丢失或不可靠；请把该列设为文本，按证件重新填写后再导入";
+
 /// An ID number cell. Excel turns long digit strings into numbers and loses the last digits;
 /// say so, since "wrong check character" would send the officer looking in the wrong place.
+/// The readers give a numeric cell of 15 or more digits in Excel's scientific form, so that
+/// this is what it gets whatever digits the cell still held.
 pub fn id_from_cell(v: &str) -> Result<IdNumber, String> {
     if v.contains(['E', 'e']) && v.contains('+') {
-        return Err("身份证号被 Excel 存成了科学计数法数字（如 1.10105E+17），后几位已丢失；请把该列设为文本后重新填写".into());
+        return Err(ID_AS_NUMBER.into());
     }
     IdNumber::parse(v).map_err(|e| e.to_string())
 }
@@ -545,7 +558,33 @@ mod tests {
         assert!(
             id_from_cell("1.10105E+17")
                 .unwrap_err()
-                .contains("科学计数法")
+                .contains("身份证号被存成了数字")
+        );
+    }
+
+    /// A numeric ID cell with sex and birth date filled in: one message, about the number,
+    /// not also "身份证号不能为空".
+    #[test]
+    fn an_id_number_turned_into_a_number_gets_one_message() {
+        let headers: Vec<String> = PERSON_COLUMNS.iter().map(|c| c.key.to_string()).collect();
+        let map = HeaderMap::new(PERSON_COLUMNS, &headers).unwrap();
+        let mut row = vec![String::new(); headers.len()];
+        row[0] = "3.40702E+17".into();
+        row[1] = "张三".into();
+        row[2] = "男".into();
+        row[3] = "1990-01-01".into();
+        row[4] = "汉".into();
+        row[5] = "未婚".into();
+        row[8] = "H1".into();
+        row[9] = "户主".into();
+        row[10] = "常住".into();
+        row[12] = "340705001001".into();
+        let errors = person_from_row(&map, &row, date(2026, 11, 28)).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "id_number");
+        assert!(
+            errors[0].message.contains("身份证号被存成了数字"),
+            "{errors:?}"
         );
     }
 

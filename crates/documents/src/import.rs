@@ -9,7 +9,7 @@ use renkou_core::import::{
     ImportReport, Imported, RejectedRows, SourceError, SourceRows, TableSource,
 };
 
-use crate::read::{Table, TableError, check_xlsx_size, open_table};
+use crate::read::{Numbers, Table, TableError, check_xlsx_size, open_table, open_table_as};
 use crate::write::{TableWriter, WriteError};
 
 /// A CSV or XLSX file to import.
@@ -63,16 +63,20 @@ pub enum RejectedFileError {
 }
 
 /// Copies the rejected rows of `source` to `out` as CSV: the original row number first, then
-/// the row as it was, then its reasons. Nothing is written when no row was rejected.
+/// the row as it was (a number cell with every digit it holds), then its reasons. Nothing is
+/// written when no row was rejected. Each rejected row's person (name, masked ID number) is
+/// added to `people` where the import did not name them already.
 pub fn write_rejected(
     source: &FileSource,
     rejected: &RejectedRows,
     out: &Path,
+    people: &mut std::collections::BTreeMap<u64, String>,
 ) -> Result<Option<PathBuf>, RejectedFileError> {
     let Some(&last) = rejected.rows.keys().next_back() else {
         return Ok(None);
     };
-    let mut table = open_table(&source.path)?;
+    // The cells as the file had them: a number's every digit, not the form shown to checks.
+    let mut table = open_table_as(&source.path, Numbers::Digits)?;
     let headers = loop {
         match table.next() {
             Some(row) => {
@@ -94,6 +98,9 @@ pub fn write_rejected(
             break;
         }
         if let Some(problems) = rejected.rows.get(&row.number) {
+            if let Some(who) = renkou_core::import::row_person(&headers, &row.cells) {
+                people.entry(row.number).or_insert(who);
+            }
             let mut cells = vec![row.number.to_string()];
             cells.extend(row.cells.iter().cloned());
             cells.resize(headers.len() + 1, String::new());
@@ -130,7 +137,7 @@ where
         rejected,
     } = import(&source)?;
     if let Some(out) = rejected_out {
-        report.rejected_file = write_rejected(&source, &rejected, out)?;
+        report.rejected_file = write_rejected(&source, &rejected, out, &mut report.people)?;
     }
     Ok(report)
 }

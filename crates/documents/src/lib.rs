@@ -4,9 +4,11 @@
 
 pub mod formula;
 mod read;
+mod sniff;
 mod write;
 
-pub use read::{Row, Table, TableError, check_xlsx_size, open_table};
+pub use read::{Numbers, Row, Table, TableError, check_xlsx_size, open_table, open_table_as};
+pub use sniff::{Kind, kind_of};
 pub use write::{TableWriter, WriteError};
 
 /// The kind of table file, by its extension.
@@ -30,3 +32,4 @@ impl Format {
 pub mod certificate_pdf;
 pub mod export;
 pub mod import;
+pub mod template;

@@ -4,20 +4,24 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use calamine::{DataRef, Reader, Xlsx, open_workbook};
+use calamine::{Data, DataRef, Ods, Reader, Xlsx, open_workbook};
 use encoding_rs::{Encoding, GB18030, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
-use crate::Format;
+use crate::sniff::{Kind, kind_of};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
     #[error("无法打开文件 {path}：{reason}")]
     Open { path: String, reason: String },
-    #[error("不支持的文件类型「{0}」：请使用 .csv 或 .xlsx")]
+    #[error("不支持的文件类型「{0}」：请使用 .xlsx、.ods 或 .csv")]
     Format(String),
-    #[error("这是旧版 Excel 文件（.xls）：请在 Excel 中另存为 .xlsx 或 CSV 后再导入")]
+    #[error(
+        "这是旧版 Excel 文件（.xls，Excel 97–2003 格式）：请在 Excel 或 WPS 中另存为 .xlsx 或 CSV（UTF-8）后再导入"
+    )]
     LegacyXls,
+    #[error("{0}：请在 Excel 或 WPS 中打开表格，另存为 .xlsx 或 CSV（UTF-8）后再导入")]
+    NotATable(String),
     #[error("文件是空的，没有表头行")]
     Empty,
     #[error("第{row}行无法读取：{reason}")]
@@ -31,7 +35,8 @@ pub enum TableError {
 /// the shared strings in memory, so both the sheets and the strings are counted as they
 /// unpack (a part's declared size may lie), and reading stops at the limit.
 pub fn check_xlsx_size(path: &Path, max_rows: u64) -> Result<(), TableError> {
-    if !matches!(Format::of(path), Some(Format::Xlsx)) {
+    let kind = kind_of(path)?;
+    if kind == Kind::Csv {
         return Ok(());
     }
     let bad = |e: &dyn std::fmt::Display| TableError::Open {
@@ -50,6 +55,9 @@ pub fn check_xlsx_size(path: &Path, max_rows: u64) -> Result<(), TableError> {
             sheet_limit
         } else if name == "xl/sharedStrings.xml" {
             strings_limit
+        } else if name == "content.xml" && kind == Kind::Ods {
+            // ODS keeps sheets and strings in one part, and calamine reads it whole.
+            sheet_limit + strings_limit
         } else {
             continue;
         };
@@ -57,7 +65,7 @@ pub fn check_xlsx_size(path: &Path, max_rows: u64) -> Result<(), TableError> {
             std::io::copy(&mut part.take(limit + 1), &mut std::io::sink()).map_err(|e| bad(&e))?;
         if unpacked > limit {
             return Err(TableError::TooLarge(format!(
-                "这个 XLSX 文件解压后超过 {} MB（{name}），比 {max_rows} 行的登记表大得多，没有读取：请检查文件，或分成几个文件导入",
+                "这个表格文件解压后超过 {} MB（{name}），比 {max_rows} 行的登记表大得多，没有读取：请检查文件，或分成几个文件导入",
                 limit >> 20
             )));
         }
@@ -83,23 +91,31 @@ impl Iterator for Table {
     }
 }
 
+/// How a number cell of a workbook reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbers {
+    /// As a spreadsheet shows it: a number of 15 digits or more in its scientific form
+    /// (3.40702E+17), so that an ID number stored as a number is recognised as one.
+    AsShown,
+    /// Every digit the cell holds (340702199001011200): for the rejected-rows file, which gives
+    /// the officer back what the file had.
+    Digits,
+}
+
+/// Opens a table by what the file is (its content, not its name).
 pub fn open_table(path: &Path) -> Result<Table, TableError> {
+    open_table_as(path, Numbers::AsShown)
+}
+
+pub fn open_table_as(path: &Path, numbers: Numbers) -> Result<Table, TableError> {
     let open_err = |e: &dyn std::fmt::Display| TableError::Open {
         path: path.display().to_string(),
         reason: e.to_string(),
     };
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ext == "xls" {
-        return Err(TableError::LegacyXls);
-    }
-    match Format::of(path) {
-        Some(Format::Csv) => open_csv(path).map_err(|e| open_err(&e)),
-        Some(Format::Xlsx) => open_xlsx(path),
-        None => Err(TableError::Format(ext)),
+    match kind_of(path)? {
+        Kind::Csv => open_csv(path).map_err(|e| open_err(&e)),
+        Kind::Xlsx => open_xlsx(path, numbers),
+        Kind::Ods => open_ods(path, numbers),
     }
 }
 
@@ -243,12 +259,13 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 /// A cell as the text a person would see in it. Dates become 2024-03-05; whole numbers lose
 /// Excel's ".0"; numbers too long for Excel to hold exactly (an ID number typed into a number
 /// cell) keep the scientific form Excel shows, so validation can explain what happened.
-fn cell_text(v: &DataRef<'_>) -> String {
+fn cell_text(v: &DataRef<'_>, numbers: Numbers) -> String {
     match v {
         DataRef::Empty => String::new(),
         DataRef::String(s) => s.clone(),
         DataRef::SharedString(s) => s.to_string(),
         DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) if numbers == Numbers::Digits && f.fract() == 0.0 => format!("{f}"),
         DataRef::Float(f) => float_text(*f),
         DataRef::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
         DataRef::DateTime(d) if d.is_datetime() => {
@@ -258,7 +275,9 @@ fn cell_text(v: &DataRef<'_>) -> String {
             }
         }
         DataRef::DateTime(d) => float_text(d.as_f64()),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        // ODS dates: 2024-03-05, or 2024-03-05T00:00:00 for a date cell with a time format.
+        DataRef::DateTimeIso(s) => s.strip_suffix("T00:00:00").unwrap_or(s).to_string(),
+        DataRef::DurationIso(s) => s.clone(),
         DataRef::Error(e) => format!("#{e:?}"),
     }
 }
@@ -274,7 +293,65 @@ fn float_text(f: f64) -> String {
     }
 }
 
-fn open_xlsx(path: &Path) -> Result<Table, TableError> {
+/// An OpenDocument spreadsheet's first sheet. calamine reads it whole (its size was checked
+/// before for uploads); the rows are handed out one by one like the other formats'.
+fn open_ods(path: &Path, numbers: Numbers) -> Result<Table, TableError> {
+    let open_err = |e: &dyn std::fmt::Display| TableError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let mut book: Ods<BufReader<File>> = open_workbook(path).map_err(|e| open_err(&e))?;
+    let sheet = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or(TableError::Empty)?;
+    let range = book.worksheet_range(&sheet).map_err(|e| open_err(&e))?;
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    let mut rows = Vec::new();
+    for (i, cells) in range.rows().enumerate() {
+        let number = u64::from(first_row) + i as u64 + 1;
+        let mut texts = vec![String::new(); first_col as usize];
+        if texts.len() + cells.len() > MAX_COLUMNS {
+            rows.push(Err(too_many_columns(number)));
+            break;
+        }
+        texts.extend(
+            cells
+                .iter()
+                .map(|c| crate::formula::restore(cell_text(&data_ref(c), numbers))),
+        );
+        while texts.last().is_some_and(String::is_empty) {
+            texts.pop();
+        }
+        if !texts.is_empty() {
+            rows.push(Ok(Row {
+                number,
+                cells: texts,
+            }));
+        }
+    }
+    Ok(Table {
+        description: "ODS".to_string(),
+        rows: Box::new(rows.into_iter()),
+    })
+}
+
+fn data_ref(c: &Data) -> DataRef<'_> {
+    match c {
+        Data::Int(i) => DataRef::Int(*i),
+        Data::Float(f) => DataRef::Float(*f),
+        Data::String(s) => DataRef::SharedString(s),
+        Data::Bool(b) => DataRef::Bool(*b),
+        Data::DateTime(d) => DataRef::DateTime(*d),
+        Data::DateTimeIso(s) => DataRef::DateTimeIso(s.clone()),
+        Data::DurationIso(s) => DataRef::DurationIso(s.clone()),
+        Data::Error(e) => DataRef::Error(e.clone()),
+        Data::Empty => DataRef::Empty,
+    }
+}
+
+fn open_xlsx(path: &Path, numbers: Numbers) -> Result<Table, TableError> {
     let open_err = |e: &dyn std::fmt::Display| TableError::Open {
         path: path.display().to_string(),
         reason: e.to_string(),
@@ -285,7 +362,7 @@ fn open_xlsx(path: &Path) -> Result<Table, TableError> {
         .first()
         .cloned()
         .ok_or(TableError::Empty)?;
-    let rows = XlsxRows::new(book, sheet).map_err(|e| open_err(&e))?;
+    let rows = XlsxRows::new(book, sheet, numbers).map_err(|e| open_err(&e))?;
     Ok(Table {
         description: "XLSX".to_string(),
         rows: Box::new(rows),
@@ -300,7 +377,11 @@ struct XlsxRows {
 }
 
 impl XlsxRows {
-    fn new(mut book: Xlsx<BufReader<File>>, sheet: String) -> Result<Self, calamine::XlsxError> {
+    fn new(
+        mut book: Xlsx<BufReader<File>>,
+        sheet: String,
+        numbers: Numbers,
+    ) -> Result<Self, calamine::XlsxError> {
         // Fail early (on the caller's thread) if the sheet cannot be read at all.
         drop(book.worksheet_cells_reader(&sheet)?);
         let (tx, rx) = std::sync::mpsc::sync_channel(1024);
@@ -340,7 +421,8 @@ impl XlsxRows {
                         if row.cells.len() <= c {
                             row.cells.resize(c + 1, String::new());
                         }
-                        row.cells[c] = crate::formula::restore(cell_text(cell.get_value()));
+                        row.cells[c] =
+                            crate::formula::restore(cell_text(cell.get_value(), numbers));
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -403,6 +485,64 @@ mod tests {
             Err(TableError::Row { row: 2, reason }) => assert!(reason.contains("列")),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// An ID number typed into a number cell: checks see Excel's scientific form, the
+    /// rejected-rows file gets every digit the cell held.
+    #[test]
+    fn a_numeric_id_cell_reads_as_shown_and_keeps_its_digits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ids.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "身份证号").unwrap();
+        sheet.write_number(1, 0, 340702199001011234.0).unwrap();
+        book.save(&path).unwrap();
+        let shown: Vec<Row> = open_table(&path).unwrap().map(Result::unwrap).collect();
+        assert_eq!(shown[1].cells[0], "3.40702E+17");
+        let kept: Vec<Row> = open_table_as(&path, Numbers::Digits)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let digits = &kept[1].cells[0];
+        assert!(
+            digits.starts_with("3407021990010112") && digits.len() == 18,
+            "{digits}"
+        );
+    }
+
+    /// An OpenDocument spreadsheet as LibreOffice saves it, renamed .xlsx: read by content.
+    #[test]
+    fn an_ods_file_is_read() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("people.xlsx");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("mimetype", stored).unwrap();
+        zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .unwrap();
+        zip.start_file("META-INF/manifest.xml", stored).unwrap();
+        zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
+        zip.start_file("content.xml", stored).unwrap();
+        zip.write_all(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Sheet1">
+<table:table-row><table:table-cell office:value-type="string"><text:p>姓名</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>出生日期</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>户编号</text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell office:value-type="string"><text:p>张秀英</text:p></table:table-cell><table:table-cell office:value-type="date" office:date-value="1949-12-31"><text:p>1949/12/31</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>0012</text:p></table:table-cell></table:table-row>
+</table:table></office:spreadsheet></office:body></office:document-content>"#
+                .as_bytes(),
+        )
+        .unwrap();
+        zip.finish().unwrap();
+        let table = open_table(&path).unwrap();
+        assert_eq!(table.description, "ODS");
+        let rows: Vec<Row> = table.map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].number, 2);
+        assert_eq!(rows[1].cells, ["张秀英", "1949-12-31", "0012"]);
+        check_xlsx_size(&path, 10).unwrap();
     }
 
     #[test]

@@ -100,6 +100,8 @@ fn import_events(
     progress.phase("登记", Some(parsed.len() as u64));
     let skip_invalid = opts.skip_invalid;
     let within = by.within();
+    // Whom a refused row is about, by the register's name for them.
+    let mut names: Vec<(u64, String)> = Vec::new();
     let result = store.transaction(|tx| {
         let mut applied = 0u64;
         for (row, e) in parsed {
@@ -126,6 +128,10 @@ fn import_events(
             match tx.record_event_within(person.id, e.event, by.name(), opts.today, &reach) {
                 Ok(_) => applied += 1,
                 Err(StoreError::Rejected(errors)) => {
+                    names.push((
+                        row,
+                        format!("{} {}", person.data.name.as_str(), e.id_number.masked()),
+                    ));
                     for fe in errors {
                         problems
                             .entry(row)
@@ -151,6 +157,7 @@ fn import_events(
         Err(StoreError::Rejected(v)) if v.is_empty() => {}
         Err(e) => return Err(e.into()),
     }
+    report.people.extend(names);
     progress.finish();
     let rejected = rejected_rows(&mut report, header_row, problems);
     Ok(Imported { report, rejected })

@@ -9,6 +9,7 @@ pub mod confirm;
 pub mod event_form;
 pub mod form;
 pub mod home;
+pub mod import_templates;
 pub mod login;
 pub mod message;
 pub mod person;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(person_form::routes())
         .merge(event_form::routes())
         .merge(upload::routes())
+        .merge(import_templates::routes())
         .merge(audit::routes())
         .merge(accounts::routes())
         .merge(certificates::routes())

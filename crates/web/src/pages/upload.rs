@@ -71,6 +71,24 @@ pub struct JobState {
     pub finished_at: Option<Instant>,
 }
 
+impl JobState {
+    /// How the import ended, in the catalog's words: an import that wrote nothing (refused by
+    /// role or file, or every row refused) is 未导入, never 已完成.
+    pub fn status_key(&self) -> &'static str {
+        match (&self.report, &self.error) {
+            (_, Some(_)) => "upload.status_refused",
+            (Some(r), None) if r.imported_nothing() => "upload.status_refused",
+            (Some(r), None) if r.rejected > 0 => "upload.status_partly",
+            (Some(_), None) => "upload.status_imported",
+            (None, None) => "upload.status_running",
+        }
+    }
+
+    pub fn refused(&self) -> bool {
+        self.status_key() == "upload.status_refused"
+    }
+}
+
 /// Uploads in progress and their reports, in a private directory (0700) of this server
 /// process. Directories that servers no longer running left behind (a kill -9) are removed
 /// when the next one starts, and this one's when it stops.
@@ -354,6 +372,8 @@ async fn upload_submit(
 
 struct ProblemRow {
     row: u64,
+    /// Whom the row is about: name and masked ID number.
+    person: String,
     column: String,
     message: String,
 }
@@ -395,6 +415,7 @@ async fn job_page(
                 .take(PROBLEMS_SHOWN)
                 .map(|p| ProblemRow {
                     row: p.row,
+                    person: r.people.get(&p.row).cloned().unwrap_or_default(),
                     column: p.column.clone().unwrap_or_default(),
                     message: p.message.clone(),
                 })
@@ -448,14 +469,27 @@ async fn rejected_file(
     Ok(download(bytes, "text/csv; charset=utf-8", "rejected.csv"))
 }
 
-fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+pub(super) fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    // A Chinese name travels percent-encoded (RFC 6266), with a plain one for old clients.
+    let disposition = if name.is_ascii() {
+        format!("attachment; filename=\"{name}\"")
+    } else {
+        let ext = name.rsplit('.').next().unwrap_or("bin");
+        let encoded: String = name
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        format!("attachment; filename=\"download.{ext}\"; filename*=UTF-8''{encoded}")
+    };
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
     )

@@ -118,7 +118,7 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
         "row 3, column A (身份证号): 身份证号在文件中重复出现（第6行也是这个号码）".to_string(),
         "row 6, column A (身份证号): 身份证号在文件中重复出现（第3行也是这个号码）".to_string(),
         "row 7, column J (与户主关系): 「同居」不是有效的与户主关系".to_string(),
-        "row 8, column A (身份证号): 身份证号被 Excel 存成了科学计数法数字".to_string(),
+        "row 8, column A (身份证号): 身份证号被存成了数字".to_string(),
         "row 9, column M (居住地区划): 区划代码340705001009001不在区划表中".to_string(),
     ] {
         assert!(

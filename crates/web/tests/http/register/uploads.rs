@@ -36,7 +36,14 @@ async fn an_import_does_not_confirm_who_is_registered_outside_the_area() {
     let app = TestApp::new();
     let t = town(&app);
     let officer = app.browser("li.ming").await;
-    let stranger = t.zhang_qiang.spec.clone().set("area_code", K1);
+    // The file calls him by another name: the report names rows from the file itself, so
+    // the register's name for the number must not appear.
+    let stranger = t
+        .zhang_qiang
+        .spec
+        .clone()
+        .set("area_code", K1)
+        .set("name", "赵大伟");
     let newcomer = app.woman("赵雪", K1);
     let file = people_csv(&[&stranger, &newcomer]);
     let seq = app.last_seq();
@@ -44,6 +51,7 @@ async fn an_import_does_not_confirm_who_is_registered_outside_the_area() {
         .upload_and_wait(&officer, &[("kind", "persons")], "people.csv", &file)
         .await;
     assert!(page.body.contains("此行不能在本辖区导入"), "{page}");
+    assert!(page.body.contains("赵大伟"), "the file's own name: {page}");
     for telling in ["已在登记", "其他辖区", "已登记", t.zhang_qiang.spec.name()] {
         assert!(!page.body.contains(telling), "{telling}: {page}");
     }
@@ -131,4 +139,94 @@ async fn ages_out_of_range_are_field_errors_everywhere() {
             "{query}: {api}"
         );
     }
+}
+
+/// A file refused whole (all or nothing, one bad row) is shown as 未导入 on its report and in
+/// the list of recent imports, never as done; each bad row names its person, ID masked.
+#[tokio::test]
+async fn a_refused_import_is_shown_as_refused_and_names_the_person() {
+    let app = TestApp::new();
+    let _t = town(&app);
+    let officer = app.browser("li.ming").await;
+    let good = app.woman("赵雪", K1);
+    let bad = app.woman("钱红", K1).set("ethnicity", "火星族");
+    let file = people_csv(&[&good, &bad]);
+    let before = count(&app);
+    let page = app
+        .upload_and_wait(&officer, &[("kind", "persons")], "people.csv", &file)
+        .await;
+    assert!(page.body.contains("id=\"outcome\""), "{page}");
+    assert!(page.body.contains("未导入"), "{page}");
+    for wrong in ["已完成", "已导入"] {
+        assert!(!page.body.contains(wrong), "{wrong}: {page}");
+    }
+    let who = format!("钱红 {}", masked(bad.get("id_number")));
+    assert!(page.body.contains(&who), "{who}: {page}");
+    assert!(
+        !page.body.contains(bad.get("id_number")),
+        "the full number is not shown"
+    );
+    assert_eq!(count(&app), before, "nothing written");
+    let list = app.send(officer.get("/upload")).await;
+    assert!(list.body.contains("status-refused"), "{list}");
+    assert!(list.body.contains("未导入"), "{list}");
+    assert!(!list.body.contains("已完成"), "{list}");
+}
+
+/// A workbook in the old format renamed .xlsx, and a Word file: refused by their content,
+/// shown as not imported, with the advice to save as .xlsx; the picker offers .xls and .ods.
+#[tokio::test]
+async fn a_file_that_is_no_table_is_refused_in_words() {
+    let app = TestApp::new();
+    let _t = town(&app);
+    let officer = app.browser("li.ming").await;
+    let form = app.send(officer.get("/upload")).await;
+    assert!(
+        form.body.contains(".xls,") || form.body.contains(".xls\""),
+        "{form}"
+    );
+    assert!(form.body.contains(".ods"), "{form}");
+    let mut xls = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    xls.extend([0u8; 1024]);
+    let page = app
+        .upload_and_wait(&officer, &[("kind", "persons")], "renamed.xlsx", &xls)
+        .await;
+    assert!(page.body.contains("未导入"), "{page}");
+    assert!(page.body.contains("另存为 .xlsx"), "{page}");
+    for raw in ["zip", "EOCD", "archive"] {
+        assert!(!page.body.contains(raw), "{raw}: {page}");
+    }
+}
+
+/// The templates of both files in both formats come from the upload page, with the accepted
+/// values; the XLSX lists the officer's own areas.
+#[tokio::test]
+async fn import_templates_are_downloaded_from_the_upload_page() {
+    let app = TestApp::new();
+    let _t = town(&app);
+    let officer = app.browser("li.ming").await;
+    let form = app.send(officer.get("/upload")).await;
+    for file in ["persons.xlsx", "persons.csv", "events.xlsx", "events.csv"] {
+        let href = format!("/upload/templates/{file}");
+        assert!(form.body.contains(&href), "{href}: {form}");
+        let got = app.send(officer.get(&href)).await;
+        assert_eq!(got.status, StatusCode::OK, "{got}");
+        let disposition = got.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(disposition.starts_with("attachment"), "{disposition}");
+        if file.ends_with(".csv") {
+            assert!(got.body.contains("必填"), "{got}");
+        } else {
+            assert!(got.body.starts_with("PK"), "an XLSX workbook");
+        }
+    }
+    let people = app.send(officer.get("/upload/templates/persons.csv")).await;
+    for value in ["身份证号", "汉族", "初婚", "流入"] {
+        assert!(people.body.contains(value), "{value}: {people}");
+    }
+    let events = app.send(officer.get("/upload/templates/events.csv")).await;
+    assert!(events.body.contains("结婚"), "{events}");
+    let other = app
+        .send(officer.get("/upload/templates/accounts.csv"))
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND, "{other}");
 }
