@@ -8,6 +8,7 @@
 //! RENKOU_CHROMIUM and RENKOU_CHROMEDRIVER name other binaries than those on the PATH.
 
 mod forms;
+mod words;
 mod harness;
 
 use harness::{Db, OFFICER_AREA, PASSWORD, Page, Person, id_number, masked, run, run_on};
