@@ -9,6 +9,7 @@
 
 mod certs;
 mod forms;
+mod words;
 mod harness;
 mod lists;
 

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
+mod axe;
 mod page;
 pub use page::*;
 
