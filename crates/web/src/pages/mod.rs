@@ -7,6 +7,7 @@ pub mod certificates;
 pub mod changes;
 pub mod confirm;
 pub mod event_form;
+pub mod export;
 pub mod form;
 pub mod home;
 pub mod import_templates;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(event_form::routes())
         .merge(upload::routes())
         .merge(import_templates::routes())
+        .merge(export::routes())
         .merge(audit::routes())
         .merge(accounts::routes())
         .merge(certificates::routes())

@@ -8,13 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use renkou_core::import::{ImportOptions, ImportReport, Progress, Silent};
+use renkou_core::import::{ImportOptions, ImportReport, Progress};
 use renkou_core::{Action, AreaCode, AreaLevel};
-use renkou_documents::export::PersonsFile;
 use renkou_documents::import::import_file;
 use renkou_store::Who;
 use std::time::Instant;
@@ -24,7 +23,6 @@ use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::{Caller, random_token, today};
 use crate::error::AppError;
-use crate::forms::ListQuery;
 
 /// Upload size limit: a city's register as XLSX stays well under this.
 const MAX_UPLOAD: usize = 512 * 1024 * 1024;
@@ -53,7 +51,6 @@ pub fn routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
         .route("/upload/jobs/{id}", get(job_page))
         .route("/upload/jobs/{id}/rejected", get(rejected_file))
-        .route("/persons/export", get(export))
 }
 
 /// How far an import has got, shared between the worker thread and the page that shows it.
@@ -69,6 +66,8 @@ pub struct JobState {
     pub error: Option<String>,
     /// When the import ended (None while it runs).
     pub finished_at: Option<Instant>,
+    /// An export's file once written, and the name it is downloaded as.
+    pub download: Option<(PathBuf, String)>,
 }
 
 impl JobState {
@@ -93,8 +92,8 @@ impl JobState {
 /// process. Directories that servers no longer running left behind (a kill -9) are removed
 /// when the next one starts, and this one's when it stops.
 pub struct Files {
-    dir: PathBuf,
-    jobs: Mutex<HashMap<String, Arc<Mutex<JobState>>>>,
+    pub(super) dir: PathBuf,
+    pub(super) jobs: Mutex<HashMap<String, Arc<Mutex<JobState>>>>,
 }
 
 impl Default for Files {
@@ -148,7 +147,7 @@ impl Files {
         &self.dir
     }
 
-    fn job(&self, id: &str, owner: i64) -> Option<Arc<Mutex<JobState>>> {
+    pub(super) fn job(&self, id: &str, owner: i64) -> Option<Arc<Mutex<JobState>>> {
         self.sweep();
         self.jobs
             .lock()
@@ -164,7 +163,7 @@ impl Files {
         let mut mine: Vec<(String, JobState)> = jobs
             .iter()
             .map(|(id, j)| (id.clone(), j.lock().expect("job lock").clone()))
-            .filter(|(_, j)| j.owner == owner)
+            .filter(|(_, j)| j.owner == owner && j.kind != "export")
             .collect();
         mine.sort_by(|a, b| a.1.file_name.cmp(&b.1.file_name));
         mine
@@ -187,14 +186,18 @@ impl Files {
             let n = kept.entry(who).or_default();
             *n += 1;
             if at.elapsed() > KEEP_FINISHED || *n > KEEP_PER_ACCOUNT {
-                jobs.remove(&id);
+                if let Some(j) = jobs.remove(&id)
+                    && let Some((file, _)) = j.lock().expect("job lock").download.take()
+                {
+                    let _ = std::fs::remove_file(file);
+                }
                 let _ = std::fs::remove_file(self.dir.join(format!("{id}.rejected.csv")));
             }
         }
     }
 
     /// Says why a new import for `owner` must wait, if it must.
-    fn make_room(&self, owner: i64) -> Result<(), &'static str> {
+    pub(super) fn make_room(&self, owner: i64) -> Result<(), &'static str> {
         self.sweep();
         let jobs = self.jobs.lock().expect("jobs lock");
         let running: Vec<i64> = jobs
@@ -213,7 +216,7 @@ impl Files {
     }
 }
 
-struct JobProgress(Arc<Mutex<JobState>>);
+pub(super) struct JobProgress(pub(super) Arc<Mutex<JobState>>);
 
 impl Progress for JobProgress {
     fn phase(&mut self, label: &str, total: Option<u64>) {
@@ -494,69 +497,6 @@ pub(super) fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -
         bytes,
     )
         .into_response()
-}
-
-#[derive(serde::Deserialize)]
-struct ExportFormat {
-    format: Option<String>,
-}
-
-/// Exports what the list's filters show, within the account's area: audited, with the filter
-/// (area codes and codes only) as the row's detail.
-async fn export(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<ListQuery>,
-    Query(fmt): Query<ExportFormat>,
-) -> PageResult {
-    let t = caller.t();
-    caller
-        .require(&state, Action::Export, "export")
-        .await
-        .or_page(t)?;
-    let day = today(state.clock.now());
-    let filter = q
-        .filter(day)
-        .map_err(|e| AppError::Invalid(vec![e]))
-        .or_page(t)?;
-    let csv = fmt.format.as_deref() == Some("csv");
-    let name = format!(
-        "renkou-{}-{day}.{}",
-        caller.account.area,
-        if csv { "csv" } else { "xlsx" }
-    );
-    let out = state
-        .files
-        .dir
-        .join(format!("{}-{name}", &random_token()[..8]));
-    let actor = caller.actor.clone();
-    let path = out.clone();
-    let rows = state
-        .pool
-        .run(move |s| {
-            let mut file = PersonsFile::create(&path)
-                .map_err(|e| renkou_store::StoreError::Database(e.to_string()))?;
-            let rows = s.export_persons(Who::Account(&actor), &filter, &mut Silent, &mut |p| {
-                file.write(p).map_err(|e| e.to_string())
-            })?;
-            file.finish()
-                .map_err(|e| renkou_store::StoreError::Database(e.to_string()))?;
-            Ok(rows)
-        })
-        .await
-        .or_page(t)?;
-    tracing::debug!(rows, "exported");
-    let bytes = tokio::fs::read(&out)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))
-        .or_page(t)?;
-    let _ = tokio::fs::remove_file(&out).await;
-    let content_type = if csv {
-        "text/csv; charset=utf-8"
-    } else {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    };
-    Ok(download(bytes, content_type, &name))
 }
 
 #[cfg(test)]

@@ -230,3 +230,50 @@ async fn import_templates_are_downloaded_from_the_upload_page() {
         .await;
     assert_eq!(other.status, StatusCode::NOT_FOUND, "{other}");
 }
+
+/// An export runs as a job: the list's link answers with a progress page at once, which ends
+/// in a download of the account's own people only; the export is audited.
+#[tokio::test]
+async fn an_export_runs_as_a_job_with_a_download() {
+    let app = TestApp::new();
+    let t = town(&app);
+    let officer = app.browser("li.ming").await;
+    let seq = app.last_seq();
+    let started = app.send(officer.get("/persons/export?format=csv")).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{started}");
+    let page_url = started.location().to_string();
+    assert!(page_url.starts_with("/exports/"), "{page_url}");
+    let mut ready = None;
+    for _ in 0..600 {
+        let page = app.send(officer.get(&page_url)).await;
+        assert_eq!(page.status, StatusCode::OK, "{page}");
+        if page.body.contains("id=\"ready\"") {
+            ready = Some(page);
+            break;
+        }
+        assert!(page.body.contains("<progress"), "{page}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let ready = ready.expect("the export finished");
+    let file_url = format!("{page_url}/file");
+    assert!(ready.body.contains(&file_url), "{ready}");
+    let file = app.send(officer.get(&file_url)).await;
+    assert_eq!(file.status, StatusCode::OK, "{file}");
+    assert!(file.body.contains("身份证号"), "{file}");
+    assert!(file.body.contains(t.zhang_wei.spec.name()), "{file}");
+    assert!(
+        !file.body.contains(t.zhang_qiang.spec.name()),
+        "someone of another committee: {file}"
+    );
+    let audited = app
+        .audit_after(seq)
+        .into_iter()
+        .filter(|r| r.action == "export" && r.result == "ok")
+        .count();
+    assert_eq!(audited, 1);
+    // Another account cannot see the job or take the file.
+    app.add_account("zhou.k1", Role::CommitteeOfficer, K1);
+    let other = app.browser("zhou.k1").await;
+    let theirs = app.send(other.get(&file_url)).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{theirs}");
+}
