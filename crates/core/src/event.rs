@@ -711,7 +711,7 @@ mod tests {
         him.id = PersonId(2);
         him.data.name = PersonName::parse("刘伟").unwrap();
         let mut wedding = event(EventKind::Marriage, date(2026, 10, 1));
-        wedding.detail.spouse_id_number = him.data.id_number.clone();
+        wedding.detail.spouse_id_number = him.data.id_number;
         let done = apply(&her, wedding, Some(&him), 0, TODAY).unwrap();
         assert_eq!(done.event.detail.spouse_name.as_deref(), Some("刘伟"));
         assert_eq!(

@@ -19,12 +19,12 @@ mod sqlite;
 mod tx;
 
 pub use accounts::{AccountEdit, NewAccount, Session, SessionKind};
-pub use changes::AreaChange;
 pub use audit::{AuditCheck, AuditFilter};
 pub use certificates::{
     CertificateListItem, CertificateStep, CertificateView, IssuedRecord, MAX_COPIES, StepInput,
     VerifiedDocument,
 };
+pub use changes::AreaChange;
 pub use door::Who;
 pub use import::ImportError;
 pub use scoped::{AreaSummary, PendingView};

@@ -324,7 +324,7 @@ async fn save(
     let Some(data) = data.filter(|_| errors.is_empty()) else {
         return form_page(state, caller, editing, &values, &errors, None).await;
     };
-    let id_number = data.id_number.clone();
+    let id_number = data.id_number;
     let actor = caller.actor.clone();
     let saved = state
         .pool

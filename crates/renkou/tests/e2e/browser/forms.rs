@@ -17,7 +17,7 @@ fn a_young_woman(page: &Page) -> &'static super::harness::Person {
         .find(|p| {
             let born: i16 = p.birth_date[..4].parse().unwrap_or(0);
             p.id_number.len() == 18
-                && (p.id_number.as_bytes()[16] - b'0') % 2 == 0
+                && (p.id_number.as_bytes()[16] - b'0').is_multiple_of(2)
                 && (year - 45..=year - 20).contains(&born)
         })
         .expect("the demo committee has a young woman")

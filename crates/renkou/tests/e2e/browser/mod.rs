@@ -9,9 +9,9 @@
 
 mod certs;
 mod forms;
-mod words;
 mod harness;
 mod lists;
+mod words;
 
 use harness::{Db, OFFICER_AREA, PASSWORD, Page, Person, id_number, masked, run, run_on};
 

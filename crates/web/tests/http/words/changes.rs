@@ -122,7 +122,10 @@ async fn the_months_changes_list_the_areas_events_by_kind_with_late_reports_mark
         !theirs.body.contains("吴霞"),
         "a resident is not the coordinator's: {theirs}"
     );
-    assert!(theirs.body.contains("钱芳"), "a migrant's registration: {theirs}");
+    assert!(
+        theirs.body.contains("钱芳"),
+        "a migrant's registration: {theirs}"
+    );
     assert!(
         !theirs.body.contains("kind=pregnancy"),
         "a pregnancy is health data: {theirs}"
