@@ -349,9 +349,13 @@ fn upload_with_a_bad_row_then_skip_it() {
         assert_eq!(problems.len(), 1, "one problem row: {problems:?}");
         let cells = page.texts("table.problems tbody tr td").await;
         assert_eq!(cells[0], "3", "the bad row is row 3 of the file: {cells:?}");
-        assert!(cells[1].contains("身份证号"), "the column: {cells:?}");
         assert!(
-            cells[2].contains(&format!("校验位不正确，应为{last}")),
+            cells[1].contains("浏览乙") && cells[1].contains('*'),
+            "the row names its person, the ID number masked: {cells:?}"
+        );
+        assert!(cells[2].contains("身份证号"), "the column: {cells:?}");
+        assert!(
+            cells[3].contains(&format!("校验位不正确，应为{last}")),
             "the reason: {cells:?}"
         );
         page.screenshot("upload-report").await;

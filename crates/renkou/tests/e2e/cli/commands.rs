@@ -297,8 +297,13 @@ fn certificates_export_lists_the_issued_serials_with_masked_id_numbers() {
         (1, CertificateKind::MigrantCertificate),
     ] {
         let who = person(&mut s, n);
+        // The people are married: the migrant certificate needs the spouse named.
+        let application = Application {
+            spouse_name: Some(renkou_core::PersonName::parse("王丽").unwrap()),
+            ..Application::default()
+        };
         let c = s
-            .apply_certificate(&officer, who, kind, Application::default(), today)
+            .apply_certificate(&officer, who, kind, application, today)
             .unwrap();
         let c = s
             .certificate_step(&station, c.id, Step::Issue, StepInput::default(), today)
