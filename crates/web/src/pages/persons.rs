@@ -62,6 +62,8 @@ struct ListPage {
     sexes: Vec<Choice>,
     maritals: Vec<Choice>,
     populations: Vec<Choice>,
+    /// The areas the list can be narrowed to, by name.
+    areas: Vec<Choice>,
 }
 
 /// A column header that sorts the list: its link and, when the list is in its order, which way.
@@ -243,8 +245,11 @@ async fn list(
             .or_page(t)?;
         chrome = chrome.with_path(path);
     }
+    let names = state.area_names().await.or_page(t)?;
+    let areas = area_filter_choices(&names, &caller.account.area, q.area.as_deref());
     let mut res = render(ListPage {
         chrome,
+        areas,
         rows,
         count_text,
         pager,
@@ -303,4 +308,35 @@ fn headers(q: &ListQuery, sort: &str, t: crate::i18n::Catalog) -> Vec<Header> {
         }
     })
     .collect()
+}
+
+/// The areas a list can be narrowed to: two levels below the account's own (a centre's
+/// committees and their groups; a district's centres and committees), by name. Deeper areas
+/// are reached through the breadcrumb; an area asked for by a link is kept in the choice.
+fn area_filter_choices(
+    names: &crate::areas::AreaNames,
+    own: &renkou_core::AreaCode,
+    asked: Option<&str>,
+) -> Vec<Choice> {
+    let depth = own.as_str().len() + 6;
+    let mut out: Vec<Choice> = names
+        .within(own)
+        .filter(|a| a.code != *own && a.code.as_str().len() <= depth)
+        .map(|a| Choice {
+            value: a.code.to_string(),
+            label: format!("{}（{}）", names.label(&a.code), a.code),
+        })
+        .collect();
+    if let Some(code) = asked.filter(|c| !c.is_empty())
+        && !out.iter().any(|c| c.value == code)
+    {
+        out.insert(
+            0,
+            Choice {
+                value: code.to_string(),
+                label: names.label_of(code),
+            },
+        );
+    }
+    out
 }

@@ -204,6 +204,17 @@ async fn the_page_marks_its_order_numbers_its_pages_and_names_areas() {
             .contains(&format!("<small class=\"code\">{G1}</small>")),
         "{res}"
     );
+    // The list is narrowed to an area picked by its name, not typed as a code.
+    assert!(
+        res.body.contains(&format!(
+            "<option value=\"{G1}\">青龙第1居委会 青龙第1居委会第1小组（{G1}）</option>"
+        )),
+        "the area filter offers the group by name: {res}"
+    );
+    assert!(
+        !res.body.contains("name=\"area\" value="),
+        "no code box: {res}"
+    );
 }
 
 #[tokio::test]
