@@ -159,4 +159,16 @@ window.addEventListener("pageshow", function (e) {
   }
   kind.addEventListener("change", show);
   show();
+  // The review's warnings belong to one kind: another kind asks the server again (when
+  // nothing has been typed yet) or hides them.
+  var typed = false;
+  form.addEventListener("input", function (e) { if (e.target !== kind) typed = true; });
+  kind.addEventListener("change", function () {
+    var box = form.querySelector(".warnings");
+    if (!typed && kind.value) {
+      window.location.search = "?kind=" + encodeURIComponent(kind.value);
+    } else if (box) {
+      box.hidden = box.getAttribute("data-kind") !== kind.value;
+    }
+  });
 })();

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use jiff::civil::Date;
 use renkou_core::audit::AuditAction;
-use renkou_core::certificate::{self, Certificate, Queue, VerifyCode};
+use renkou_core::certificate::{self, Application, Certificate, Check, Queue, VerifyCode};
 use renkou_core::{Action, Actor, CertificateKind, CertificateState, PersonId};
 
 use super::rows::{CERTIFICATE_COLUMNS, certificate_from, steps_where};
@@ -42,6 +42,30 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// What the review's checks would say of an application not made yet, so the form warns
+    /// at once instead of the reviewer days later. Reads only what the review reads; the form's
+    /// page has already audited the view of the record. Out of reach reads as not found.
+    pub fn application_checks(
+        &mut self,
+        actor: &Actor,
+        person_id: PersonId,
+        kind: CertificateKind,
+        application: &Application,
+        today: Date,
+    ) -> Result<Vec<Check>> {
+        if !actor.scope.allows(Action::ApplyCertificate(kind)) {
+            return Err(StoreError::Denied(format!("申请{}", kind.name_zh())));
+        }
+        self.transaction(|tx| {
+            let person = match tx.db.person(person_id)? {
+                Some(p) if actor.scope.covers(&p.data) => p,
+                _ => return Err(StoreError::NotFound("人员".into())),
+            };
+            let facts = tx.facts(person)?;
+            Ok(certificate::review_checks(kind, &facts, application, today))
+        })
     }
 
     /// Which of a queue's open applications (applied or returned) the review's checks would

@@ -43,6 +43,8 @@ struct ApplyPage {
     kind_error: Option<String>,
     fields: Vec<FormField>,
     errors: usize,
+    /// The review's checks that would fail on the register as it is, shown before submitting.
+    warnings: Vec<String>,
 }
 
 /// The application's fields as a form posts them; `kind` decides which are kept.
@@ -139,6 +141,7 @@ fn apply_page(
     name: String,
     values: &BTreeMap<String, String>,
     errors: &[FieldError],
+    warnings: Vec<String>,
 ) -> Response {
     let t = caller.t();
     let kind = values
@@ -177,6 +180,7 @@ fn apply_page(
             })
             .collect(),
         errors: errors.len(),
+        warnings,
     });
     if !errors.is_empty() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -210,13 +214,47 @@ pub(super) async fn apply_form(
     if let Some(dest) = &person.data.origin_or_destination {
         values.insert("destination".to_string(), dest.clone());
     }
+    let warnings = warnings(&state, &caller, id, &values).await.or_page(t)?;
     Ok(apply_page(
         &caller,
         id,
         person.data.name.as_str().to_string(),
         &values,
         &[],
+        warnings,
     ))
+}
+
+/// The checks the review would not pass for the kind chosen and what is typed so far: the
+/// applicant hears at the window that the spouse must be named, or that a 流入 person applies
+/// at home, instead of a return days later.
+async fn warnings(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    values: &BTreeMap<String, String>,
+) -> Result<Vec<String>, AppError> {
+    let Some(kind) = values
+        .get("kind")
+        .and_then(|k| CertificateKind::parse(k).ok())
+        .filter(|k| caller.allows(renkou_core::Action::ApplyCertificate(*k)))
+    else {
+        return Ok(Vec::new());
+    };
+    let day = today(state.clock.now());
+    // What is typed and can be read; the rest is the form's own errors.
+    let app = application_from_fields(values).unwrap_or_default();
+    let app = app.clone().for_kind(kind, day).unwrap_or(app);
+    let actor = caller.actor.clone();
+    let checks = state
+        .pool
+        .run(move |s| s.application_checks(&actor, PersonId(id), kind, &app, day))
+        .await?;
+    Ok(checks
+        .into_iter()
+        .filter(|c| c.outcome == certificate::CheckOutcome::Missing)
+        .map(|c| caller.t().message(&c.message))
+        .collect())
 }
 
 pub(super) async fn apply_submit(
@@ -234,16 +272,16 @@ pub(super) async fn apply_submit(
         Some(Ok(k)) => k,
         Some(Err(e)) => {
             let errors = [FieldError::new("kind", e)];
-            return Ok(apply_page(&caller, id, name, &values, &errors));
+            return Ok(apply_page(&caller, id, name, &values, &errors, Vec::new()));
         }
         None => {
             let errors = [FieldError::new("kind", t.text("application.choose_kind"))];
-            return Ok(apply_page(&caller, id, name, &values, &errors));
+            return Ok(apply_page(&caller, id, name, &values, &errors, Vec::new()));
         }
     };
     let app = match application_from_fields(&values) {
         Ok(a) => a,
-        Err(errors) => return Ok(apply_page(&caller, id, name, &values, &errors)),
+        Err(errors) => return Ok(apply_page(&caller, id, name, &values, &errors, Vec::new())),
     };
     let day = today(state.clock.now());
     let actor = caller.actor.clone();
@@ -257,7 +295,10 @@ pub(super) async fn apply_submit(
             t.fill_one("certificate.done.apply", kind_name(t, c.kind)),
         )),
         Err(e) => match AppError::from(e) {
-            AppError::Invalid(errors) => Ok(apply_page(&caller, id, name, &values, &errors)),
+            AppError::Invalid(errors) => {
+                let warnings = warnings(&state, &caller, id, &values).await.or_page(t)?;
+                Ok(apply_page(&caller, id, name, &values, &errors, warnings))
+            }
             other => Err(PageError(t, other)),
         },
     }

@@ -28,6 +28,7 @@ mod print;
 mod queues;
 mod review;
 mod verify;
+mod warnings;
 
 const RH: CertificateKind = CertificateKind::ReproductiveHealthCard;
 const BR: CertificateKind = CertificateKind::BirthRegistration;
