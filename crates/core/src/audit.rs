@@ -58,6 +58,7 @@ audit_actions! {
     CertificateDeliver = "certificate.deliver",
     CertificateReissue = "certificate.reissue",
     CertificateRevoke = "certificate.revoke",
+    CertificateWithdraw = "certificate.withdraw",
 }
 
 impl AuditAction {
@@ -74,6 +75,7 @@ impl AuditAction {
             Step::Deliver => AuditAction::CertificateDeliver,
             Step::Reissue => AuditAction::CertificateReissue,
             Step::Revoke => AuditAction::CertificateRevoke,
+            Step::Withdraw => AuditAction::CertificateWithdraw,
         }
     }
 }

@@ -116,10 +116,12 @@ pub enum Step {
     /// Lost or damaged: a new document with a new serial replaces this one.
     Reissue,
     Revoke,
+    /// The applicant takes back an application not yet decided (at the window, on request).
+    Withdraw,
 }
 
 impl Step {
-    pub const ALL: [Step; 9] = [
+    pub const ALL: [Step; 10] = [
         Step::Apply,
         Step::Return,
         Step::Resubmit,
@@ -129,6 +131,7 @@ impl Step {
         Step::Deliver,
         Step::Reissue,
         Step::Revoke,
+        Step::Withdraw,
     ];
 
     pub fn key(self) -> &'static str {
@@ -142,6 +145,7 @@ impl Step {
             Step::Deliver => "deliver",
             Step::Reissue => "reissue",
             Step::Revoke => "revoke",
+            Step::Withdraw => "withdraw",
         }
     }
 
@@ -160,6 +164,7 @@ impl Step {
             Step::Deliver => "送达",
             Step::Reissue => "补发",
             Step::Revoke => "注销",
+            Step::Withdraw => "撤回申请",
         }
     }
 
@@ -181,6 +186,7 @@ impl Step {
                 _ => Issued,
             }),
             (Step::Resubmit, Returned) => Some(Applied),
+            (Step::Withdraw, Applied | Returned) => Some(Withdrawn),
             (Step::Print | Step::Deliver, Issued) => Some(Issued),
             (Step::Reissue, Issued) => Some(Voided),
             (Step::Revoke, Issued) => Some(Revoked),

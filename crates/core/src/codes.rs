@@ -492,12 +492,14 @@ code_table! {
 code_table! {
     /// Where a document is in its life. Expiry is not a stored state: a document is expired when
     /// today is past its validity (see `certificate::Certificate::status_on`).
-    CertificateState, "证件状态", "待审核、已退回、不予批准、已发证、已作废、已注销", {
+    CertificateState, "证件状态", "待审核、已退回、不予批准、已发证、已作废、已注销、已撤回", {
         Applied = ("applied", "待审核", "waiting for review"),
         Returned = ("returned", "已退回补充", "returned for more information"),
         Rejected = ("rejected", "不予批准", "rejected"),
         Issued = ("issued", "已发证", "issued"),
         Voided = ("voided", "已作废（已补发）", "void (reissued)"),
         Revoked = ("revoked", "已注销", "revoked"),
+        // Withdrawn: the applicant took the application back before it was decided.
+        Withdrawn = ("withdrawn", "已撤回", "withdrawn"),
     }
 }

@@ -131,15 +131,15 @@ impl Decision {
 }
 
 /// The action of the role table a step needs; `None` for applying, which is not a step taken
-/// on an existing document. Resubmitting is the applicant's: it also needs the kind's
-/// applicants (checked once the document is read).
+/// on an existing document. Resubmitting and withdrawing are the applicant's: they also need
+/// the kind's applicants (checked once the document is read).
 pub fn step_action(step: Step) -> Option<Action> {
     match step {
         Step::Apply => None,
         Step::Return | Step::Reject | Step::Issue => Some(Action::ReviewCertificate),
         Step::Print | Step::Deliver => Some(Action::PrintCertificate),
         Step::Reissue | Step::Revoke => Some(Action::ReissueOrRevokeCertificate),
-        Step::Resubmit => Some(Action::ViewCertificates),
+        Step::Resubmit | Step::Withdraw => Some(Action::ViewCertificates),
     }
 }
 
@@ -194,7 +194,9 @@ fn fits(
     today: Date,
 ) -> Result<CertificateState, Refusal> {
     // In reach, but not this role's kind to apply for: refused, not hidden.
-    if step == Step::Resubmit && !scope.allows(Action::ApplyCertificate(doc.kind)) {
+    if matches!(step, Step::Resubmit | Step::Withdraw)
+        && !scope.allows(Action::ApplyCertificate(doc.kind))
+    {
         return Err(Refusal::Denied(step.name_zh()));
     }
     let Some(next) = step.transition(doc.state) else {
@@ -323,7 +325,7 @@ pub fn decide(
     let serial = doc.serial.clone().unwrap_or_default();
     let mut note = Note::Text(reason.clone());
     let change = match step {
-        Step::Return | Step::Reject | Step::Revoke => Change::State {
+        Step::Return | Step::Reject | Step::Revoke | Step::Withdraw => Change::State {
             reason: reason.clone(),
         },
         Step::Resubmit => {

@@ -74,6 +74,7 @@ fn doc(state: &str) -> Certificate {
         "expired" => issued(&mut c, date(2020, 1, 1), CertificateState::Issued),
         "voided" => issued(&mut c, TODAY, CertificateState::Voided),
         "revoked" => issued(&mut c, TODAY, CertificateState::Revoked),
+        "withdrawn" => c.state = CertificateState::Withdrawn,
         other => panic!("no state {other}"),
     }
     c
@@ -88,7 +89,7 @@ fn full_input() -> StepInput {
     }
 }
 
-const STEPS: [Step; 8] = [
+const STEPS: [Step; 9] = [
     Step::Return,
     Step::Resubmit,
     Step::Reject,
@@ -97,10 +98,18 @@ const STEPS: [Step; 8] = [
     Step::Deliver,
     Step::Reissue,
     Step::Revoke,
+    Step::Withdraw,
 ];
 
-const STATES: [&str; 7] = [
-    "applied", "returned", "rejected", "issued", "expired", "voided", "revoked",
+const STATES: [&str; 8] = [
+    "applied",
+    "returned",
+    "rejected",
+    "issued",
+    "expired",
+    "voided",
+    "revoked",
+    "withdrawn",
 ];
 
 /// The whole rule, written out: every role × every state × every step, on a document in
@@ -132,24 +141,26 @@ fn the_step_rule_as_a_whole() {
     assert_eq!(
         table,
         [
-            "bureau: applied[] returned[] rejected[] issued[] expired[] voided[] revoked[]",
+            "bureau: applied[] returned[] rejected[] issued[] expired[] voided[] revoked[] \
+             withdrawn[]",
             "station: applied[return→returned reject→rejected issue→issued] returned[] \
              rejected[] issued[print→issued deliver→issued reissue→voided revoke→revoked] \
-             expired[revoke→revoked] voided[] revoked[]",
-            "centre: applied[] returned[resubmit→applied] rejected[] \
-             issued[print→issued deliver→issued] expired[] voided[] revoked[]",
-            "committee_officer: applied[] returned[resubmit→applied] rejected[] issued[] \
-             expired[] voided[] revoked[]",
-            "migrant_coordinator: applied[] returned[resubmit→applied] rejected[] issued[] \
-             expired[] voided[] revoked[]",
+             expired[revoke→revoked] voided[] revoked[] withdrawn[]",
+            "centre: applied[withdraw→withdrawn] returned[resubmit→applied \
+             withdraw→withdrawn] rejected[] issued[print→issued deliver→issued] expired[] \
+             voided[] revoked[] withdrawn[]",
+            "committee_officer: applied[withdraw→withdrawn] returned[resubmit→applied \
+             withdraw→withdrawn] rejected[] issued[] expired[] voided[] revoked[] withdrawn[]",
+            "migrant_coordinator: applied[withdraw→withdrawn] returned[resubmit→applied \
+             withdraw→withdrawn] rejected[] issued[] expired[] voided[] revoked[] withdrawn[]",
             "group_leader: applied[] returned[] rejected[] issued[] expired[] voided[] \
-             revoked[]",
+             revoked[] withdrawn[]",
             "system_admin: applied[] returned[] rejected[] issued[] expired[] voided[] \
-             revoked[]",
+             revoked[] withdrawn[]",
             "security_admin: applied[] returned[] rejected[] issued[] expired[] voided[] \
-             revoked[]",
+             revoked[] withdrawn[]",
             "audit_admin: applied[] returned[] rejected[] issued[] expired[] voided[] \
-             revoked[]",
+             revoked[] withdrawn[]",
         ]
     );
 }
@@ -428,7 +439,9 @@ fn the_page_offers_what_the_rule_allows() {
     );
     assert_eq!(offered(&doc("expired"), &station), ["revoke"]);
     assert_eq!(offered(&doc("issued"), &centre), ["print", "deliver"]);
-    assert_eq!(offered(&doc("returned"), &centre), ["resubmit"]);
+    assert_eq!(offered(&doc("returned"), &centre), ["resubmit", "withdraw"]);
+    assert_eq!(offered(&doc("applied"), &centre), ["withdraw"]);
+    assert!(offered(&doc("withdrawn"), &centre).is_empty());
     let mut unprinted = doc("issued");
     unprinted.copies_printed = 0;
     assert_eq!(offered(&unprinted, &centre), ["print"]);

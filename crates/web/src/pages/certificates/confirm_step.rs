@@ -1,4 +1,4 @@
-//! Issuing, revoking and reissuing a document cannot be undone: the step posted without
+//! Issuing, revoking and reissuing a document, and withdrawing an application, cannot be undone: the step posted without
 //! `confirmed=1` answers with a confirmation that shows what will change (the state, the serial,
 //! the validity, the reason), and posts the same fields again. After any step taken the
 //! document says what was done, once ("已签发：生殖保健服务证，证号 SB2026000001").
@@ -18,7 +18,10 @@ use crate::pages::confirm::ConfirmPage;
 
 /// Whether this step asks once before it is taken.
 pub(super) fn is_weighty(step: Step) -> bool {
-    matches!(step, Step::Issue | Step::Revoke | Step::Reissue)
+    matches!(
+        step,
+        Step::Issue | Step::Revoke | Step::Reissue | Step::Withdraw
+    )
 }
 
 /// The confirmation of a weighty step on this document, with the form's fields to post again.
@@ -42,7 +45,7 @@ pub(super) fn confirm_page(
     let action = format!("{doc}/step");
     let key = step.key();
     let intro = match step {
-        Step::Issue => t.fill(
+        Step::Issue | Step::Withdraw => t.fill(
             &format!("certificate.confirm_intro.{key}"),
             &[&holder, &kind],
         ),
@@ -106,6 +109,9 @@ pub(super) fn confirm_page(
                 )
                 .change(t.text("certificate.reason"), "—", reason)
                 .danger();
+        }
+        Step::Withdraw if !reason.is_empty() => {
+            page = page.change(t.text("certificate.reason"), "—", reason);
         }
         _ => {}
     }

@@ -57,6 +57,7 @@ struct DocumentPage {
     can_print: bool,
     can_deliver: bool,
     can_reissue_revoke: bool,
+    can_withdraw: bool,
     verify_code: String,
     max_copies: u32,
     error: Option<String>,
@@ -204,6 +205,7 @@ fn document_page(
         can_print: offers(Step::Print),
         can_deliver: offers(Step::Deliver),
         can_reissue_revoke: offers(Step::Reissue),
+        can_withdraw: offers(Step::Withdraw),
         verify_code: c
             .verify_code
             .as_ref()

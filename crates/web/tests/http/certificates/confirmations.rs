@@ -210,3 +210,67 @@ async fn an_issue_the_checks_refuse_is_explained_without_a_confirmation() {
     assert!(res.body.contains("配偶不在本登记册中"), "{res}");
     assert!(!res.body.contains("name=\"confirmed\""), "{res}");
 }
+
+#[tokio::test]
+async fn the_applicant_withdraws_an_application_after_one_confirmation() {
+    for backend in Backend::all() {
+        let app = TestApp::on(backend);
+        let officer_actor = actor(&app.add_account("officer.k1", Role::CommitteeOfficer, K1));
+        app.add_account("station", Role::Station, D1);
+        let officer = app.browser("officer.k1").await;
+        let station = app.browser("station").await;
+        let her = app.add(app.woman("黄敏", G1));
+        let id = setup_apply(&app, &officer_actor, &her, RH);
+        let step = format!("/certificates/{id}/step");
+        let doc = format!("/certificates/{id}");
+
+        // The applicant's side is offered the withdrawal; the reviewer is not.
+        let page = app.send(officer.get(&doc)).await;
+        assert!(page.body.contains("value=\"withdraw\""), "{page}");
+        let page = app.send(station.get(&doc)).await;
+        assert!(!page.body.contains("value=\"withdraw\""), "{page}");
+        let res = app
+            .send(station.post_form(&step, &[("step", "withdraw"), ("confirmed", "1")]))
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{res}");
+
+        // Asked once, nothing changed by asking; then withdrawn, and the page says so.
+        let asked = app
+            .send(officer.post_form(&step, &[("step", "withdraw"), ("reason", "本人不再需要")]))
+            .await;
+        assert_eq!(asked.status, StatusCode::OK, "{asked}");
+        assert!(
+            asked.body.contains("确认撤回生殖保健服务证申请：黄敏"),
+            "{asked}"
+        );
+        assert!(asked.body.contains("<strong>已撤回</strong>"), "{asked}");
+        assert_eq!(
+            state_of(&app, &officer_actor, id),
+            renkou_core::CertificateState::Applied
+        );
+        let done = app
+            .send(officer.post_form(
+                &step,
+                &[
+                    ("step", "withdraw"),
+                    ("reason", "本人不再需要"),
+                    ("confirmed", "1"),
+                ],
+            ))
+            .await;
+        let page = follow(&app, &officer, &done).await;
+        assert_eq!(message(&page), "已撤回：生殖保健服务证申请");
+        assert!(
+            page.body.contains("本人不再需要"),
+            "the reason on the history: {page}"
+        );
+        assert_eq!(
+            state_of(&app, &officer_actor, id),
+            renkou_core::CertificateState::Withdrawn
+        );
+        // Nothing more is offered on it, and the reviewer's queue no longer lists it.
+        assert!(!page.body.contains("value=\"withdraw\""), "{page}");
+        let queue = app.send(station.get("/certificates?queue=review")).await;
+        assert!(!queue.body.contains(&format!("href=\"{doc}\"")), "{queue}");
+    }
+}
