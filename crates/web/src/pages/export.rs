@@ -13,7 +13,7 @@ use renkou_core::Action;
 use renkou_documents::export::PersonsFile;
 use renkou_store::Who;
 
-use super::upload::{JobProgress, JobState, download};
+use super::upload::{JobProgress, JobState, send_file};
 use super::{Chrome, OrPage, PageResult, render};
 use crate::AppState;
 use crate::auth::{Caller, random_token, today};
@@ -125,10 +125,7 @@ async fn export_page(
         .ok_or(AppError::NotFound)
         .or_page(t)?;
     let job = job.lock().expect("job lock").clone();
-    let percent = job
-        .total
-        .filter(|n| *n > 0)
-        .map(|n| (job.done * 100 / n).min(100));
+    let percent = job.percent();
     Ok(render(ExportPage {
         chrome: Chrome::new(&caller, "/persons", &format!("/exports/{id}")),
         id,
@@ -149,14 +146,10 @@ async fn export_file(
         .and_then(|j| j.lock().expect("job lock").download.clone())
         .ok_or(AppError::NotFound)
         .or_page(t)?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|_| AppError::NotFound)
-        .or_page(t)?;
     let content_type = if name.ends_with(".csv") {
         "text/csv; charset=utf-8"
     } else {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     };
-    Ok(download(bytes, content_type, &name))
+    send_file(t, &path, content_type, &name).await
 }

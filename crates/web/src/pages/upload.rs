@@ -71,6 +71,13 @@ pub struct JobState {
 }
 
 impl JobState {
+    /// How far the job has got, once its size is known.
+    pub fn percent(&self) -> Option<u64> {
+        self.total
+            .filter(|n| *n > 0)
+            .map(|n| (self.done * 100 / n).min(100))
+    }
+
     /// How the import ended, in the catalog's words: an import that wrote nothing (refused by
     /// role or file, or every row refused) is 未导入, never 已完成.
     pub fn status_key(&self) -> &'static str {
@@ -407,10 +414,7 @@ async fn job_page(
         .ok_or(AppError::NotFound)
         .or_page(t)?;
     let job = job.lock().expect("job lock").clone();
-    let percent = job
-        .total
-        .filter(|n| *n > 0)
-        .map(|n| (job.done * 100 / n).min(100));
+    let percent = job.percent();
     let (problems, more_problems, summary) = match &job.report {
         Some(r) => (
             r.problems
@@ -465,11 +469,21 @@ async fn rejected_file(
         .and_then(|r| r.rejected_file.clone())
         .ok_or(AppError::NotFound)
         .or_page(t)?;
-    let bytes = tokio::fs::read(&path)
+    send_file(t, &path, "text/csv; charset=utf-8", "rejected.csv").await
+}
+
+/// A job's file as a download; a file the server has since removed is not found.
+pub(super) async fn send_file(
+    t: crate::i18n::Catalog,
+    path: &std::path::Path,
+    content_type: &'static str,
+    name: &str,
+) -> PageResult {
+    let bytes = tokio::fs::read(path)
         .await
         .map_err(|_| AppError::NotFound)
         .or_page(t)?;
-    Ok(download(bytes, "text/csv; charset=utf-8", "rejected.csv"))
+    Ok(download(bytes, content_type, name))
 }
 
 pub(super) fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
