@@ -3,34 +3,6 @@
 
 use super::*;
 
-/// The page a redirect leads to, with the message cookie it set; the page shows it once.
-async fn follow(app: &TestApp, browser: &Browser, res: &Resp) -> Resp {
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{res}");
-    let message = res
-        .cookie("renkou_message")
-        .unwrap_or_else(|| panic!("a step taken leaves a message: {res}"));
-    let page = app
-        .send(
-            browser
-                .get(res.location())
-                .cookie("renkou_message", &message),
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::OK, "{page}");
-    page
-}
-
-/// The banner's text.
-fn message(page: &Resp) -> String {
-    let at = page
-        .body
-        .find("class=\"message\"")
-        .unwrap_or_else(|| panic!("no message on {page}"));
-    let start = page.body[at..].find('>').unwrap() + at + 1;
-    let end = page.body[start..].find('<').unwrap() + start;
-    page.body[start..end].to_string()
-}
-
 fn state_of(app: &TestApp, who: &Actor, id: i64) -> renkou_core::CertificateState {
     let a = who.clone();
     app.with_db(move |s| s.certificate_as(&a, id, today()))
@@ -87,10 +59,10 @@ async fn issuing_revoking_and_reissuing_ask_once_then_say_what_was_done() {
             .send(station.post_form(&step, &[("step", "issue"), ("confirmed", "1")]))
             .await;
         assert_eq!(done.location(), doc);
-        let page = follow(&app, &station, &done).await;
+        let page = app.follow_message(&station, &done).await;
         let serial = format!("SB{}000001", today().year());
         assert_eq!(
-            message(&page),
+            page.message(),
             format!("已签发：生殖保健服务证，证号 {serial}")
         );
 
@@ -133,9 +105,9 @@ async fn issuing_revoking_and_reissuing_ask_once_then_say_what_was_done() {
                 ],
             ))
             .await;
-        let page = follow(&app, &station, &done).await;
+        let page = app.follow_message(&station, &done).await;
         assert_eq!(
-            message(&page),
+            page.message(),
             format!("已注销：生殖保健服务证，证号 {serial}")
         );
         assert_eq!(
@@ -175,8 +147,8 @@ async fn issuing_revoking_and_reissuing_ask_once_then_say_what_was_done() {
             ))
             .await;
         assert_ne!(done.location(), format!("/certificates/{second}"), "{done}");
-        let page = follow(&app, &station, &done).await;
-        let said = message(&page);
+        let page = app.follow_message(&station, &done).await;
+        let said = page.message();
         assert!(
             said.starts_with("已补发：生殖保健服务证，新证号 SB"),
             "{said}"
@@ -258,8 +230,8 @@ async fn the_applicant_withdraws_an_application_after_one_confirmation() {
                 ],
             ))
             .await;
-        let page = follow(&app, &officer, &done).await;
-        assert_eq!(message(&page), "已撤回：生殖保健服务证申请");
+        let page = app.follow_message(&officer, &done).await;
+        assert_eq!(page.message(), "已撤回：生殖保健服务证申请");
         assert!(
             page.body.contains("本人不再需要"),
             "the reason on the history: {page}"

@@ -100,6 +100,29 @@ impl TestApp {
         self.state().clock.advance(SignedDuration::from_mins(mins));
     }
 
+    /// Follows a save's redirect as the browser would, with the message cookie it set: the
+    /// page it leads to shows the message and clears the cookie.
+    pub async fn follow_message(&self, browser: &Browser, res: &Resp) -> Resp {
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{res}");
+        let message = res
+            .cookie("renkou_message")
+            .unwrap_or_else(|| panic!("a save leaves a message: {res}"));
+        let page = self
+            .send(
+                browser
+                    .get(res.location())
+                    .cookie("renkou_message", &message),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{page}");
+        assert!(
+            page.set_cookie_line("renkou_message")
+                .is_some_and(|l| l.contains("Max-Age=0")),
+            "the page that shows the message clears it"
+        );
+        page
+    }
+
     pub async fn send(&self, req: Req) -> Resp {
         let description = format!("{} {}", req.method, req.path);
         let res = self

@@ -354,6 +354,17 @@ impl std::fmt::Display for Resp {
 }
 
 impl Resp {
+    /// The text of the page's message banner (`p.message`).
+    pub fn message(&self) -> String {
+        let at = self
+            .body
+            .find("class=\"message\"")
+            .unwrap_or_else(|| panic!("no message on {self}"));
+        let start = self.body[at..].find('>').unwrap() + at + 1;
+        let end = self.body[start..].find('<').unwrap() + start;
+        self.body[start..end].to_string()
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self}"))
     }

@@ -4,38 +4,6 @@
 
 use super::*;
 
-/// The message cookie a redirect sets, and the page it leads to showing it once.
-async fn follow(app: &TestApp, browser: &Browser, res: &Resp) -> Resp {
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{res}");
-    let message = res
-        .cookie("renkou_message")
-        .expect("a saved form leaves a message");
-    let page = app
-        .send(
-            browser
-                .get(res.location())
-                .cookie("renkou_message", &message),
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::OK, "{page}");
-    assert!(
-        page.set_cookie_line("renkou_message")
-            .is_some_and(|l| l.contains("Max-Age=0")),
-        "the page that shows the message clears it"
-    );
-    page
-}
-
-fn message(page: &Resp) -> String {
-    let at = page
-        .body
-        .find("class=\"message\"")
-        .unwrap_or_else(|| panic!("no message on {page}"));
-    let start = page.body[at..].find('>').unwrap() + at + 1;
-    let end = page.body[start..].find('<').unwrap() + start;
-    page.body[start..end].to_string()
-}
-
 #[tokio::test]
 async fn the_person_form_offers_areas_by_name_and_numbers_a_new_household() {
     let app = TestApp::new();
@@ -76,8 +44,8 @@ async fn the_person_form_offers_areas_by_name_and_numbers_a_new_household() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let res = app.send(browser.post_form("/persons/new", &pairs)).await;
-    let page = follow(&app, &browser, &res).await;
-    assert_eq!(message(&page), "已新增人口，并新建户 H001001000001。");
+    let page = app.follow_message(&browser, &res).await;
+    assert_eq!(page.message(), "已新增人口，并新建户 H001001000001。");
     let second = app
         .woman("吴芳", K1)
         .without("household_no")
@@ -89,8 +57,8 @@ async fn the_person_form_offers_areas_by_name_and_numbers_a_new_household() {
         .collect();
     let res = app.send(browser.post_form("/persons/new", &pairs)).await;
     let record = res.location().to_string();
-    let page = follow(&app, &browser, &res).await;
-    assert_eq!(message(&page), "已新增人口，并新建户 H001001000002。");
+    let page = app.follow_message(&browser, &res).await;
+    assert_eq!(page.message(), "已新增人口，并新建户 H001001000002。");
 
     // The same ID number again: the form says so and leads to the record.
     let res = app.send(browser.post_form("/persons/new", &pairs)).await;
@@ -207,8 +175,8 @@ async fn an_event_form_asks_only_its_kinds_fields_and_shows_every_problem_at_onc
             ],
         ))
         .await;
-    let page = follow(&app, &browser, &res).await;
-    assert_eq!(message(&page), format!("已登记：出生，{on}"));
+    let page = app.follow_message(&browser, &res).await;
+    assert_eq!(page.message(), format!("已登记：出生，{on}"));
 }
 
 #[tokio::test]
@@ -264,8 +232,8 @@ async fn a_move_out_asks_to_confirm_and_a_marriage_names_the_spouse_on_both_time
             ],
         ))
         .await;
-    let page = follow(&app, &browser, &done).await;
-    assert_eq!(message(&page), format!("已登记：迁出，{on}"));
+    let page = app.follow_message(&browser, &done).await;
+    assert_eq!(page.message(), format!("已登记：迁出，{on}"));
     assert!(page.body.contains("人口类型: 常住 → 流出"), "{page}");
 
     // A marriage of two people on the register: both rows say whom and what changed.
@@ -281,7 +249,7 @@ async fn a_move_out_asks_to_confirm_and_a_marriage_names_the_spouse_on_both_time
             ],
         ))
         .await;
-    let hers = follow(&app, &browser, &res).await;
+    let hers = app.follow_message(&browser, &res).await;
     assert!(hers.body.contains("配偶：赵刚"), "{hers}");
     assert!(hers.body.contains("婚姻状况: 未婚 → 初婚"), "{hers}");
     let his = app
@@ -314,8 +282,8 @@ async fn a_correction_needs_its_reason() {
     );
     pairs.push(("note", "本人来电更正"));
     let res = app.send(browser.post_form(&path, &pairs)).await;
-    let page = follow(&app, &browser, &res).await;
-    assert_eq!(message(&page), "已保存更正，已记入时间线。");
+    let page = app.follow_message(&browser, &res).await;
+    assert_eq!(page.message(), "已保存更正，已记入时间线。");
     assert!(
         page.body.contains("本人来电更正"),
         "the reason is on the timeline"
