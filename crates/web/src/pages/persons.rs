@@ -146,6 +146,8 @@ async fn list(
         .await
         .or_page(t)?;
     let day = today(state.clock.now());
+    // Rows and the area filter both name areas: one read of the cached table.
+    let names = state.area_names().await.or_page(t)?;
     let sees_health = caller.scope().sees_health();
     let mut error = None;
     let mut rows = Vec::new();
@@ -185,7 +187,6 @@ async fn list(
                 .await
                 .or_page(t)?;
             count = n;
-            let names = state.area_names().await.or_page(t)?;
             rows = people
                 .iter()
                 .map(|p| {
@@ -245,7 +246,6 @@ async fn list(
             .or_page(t)?;
         chrome = chrome.with_path(path);
     }
-    let names = state.area_names().await.or_page(t)?;
     let areas = area_filter_choices(&names, &caller.account.area, q.area.as_deref());
     let mut res = render(ListPage {
         chrome,
