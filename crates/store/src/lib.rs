@@ -16,6 +16,7 @@ mod row;
 mod scoped;
 mod sign_in;
 mod sqlite;
+mod tallies;
 mod tx;
 
 pub use accounts::{AccountEdit, NewAccount, Session, SessionKind};

@@ -59,12 +59,21 @@ impl Store {
         self.db.persons_page(&f, hint, order, offset, limit)
     }
 
-    /// How many people match, exactly: every filter has an index that finds its matches.
+    /// How many people match, exactly: over a district or a centre from the tallies, over a
+    /// committee or a group (or for a search) from the index that finds the matches.
     pub fn count_as(&mut self, actor: &Actor, filter: &PersonFilter) -> Result<u64> {
         self.require_list(actor, filter)?;
         match filter.within(&actor.scope) {
             Some(f) => {
-                let hint = self.index_hint(&f)?;
+                if let Some(n) = crate::tallies::count(&mut *self.db, &f)? {
+                    return Ok(n);
+                }
+                // A name is counted from the name index, which holds every column a list
+                // filters on: its cost is the name's matches, whatever the area.
+                let hint = match &f.search {
+                    Some(crate::PersonSearch::NamePrefix(_)) => IndexHint::Name,
+                    _ => self.index_hint(&f)?,
+                };
                 self.db.count_matching(&f, hint)
             }
             None => Ok(0),
@@ -89,8 +98,9 @@ impl Store {
         }
         let prefix = match &f.search {
             Some(crate::PersonSearch::NamePrefix(prefix)) => prefix,
-            // A name with the end of an ID number: few match, found from the name index.
-            Some(crate::PersonSearch::NameAndIdTail { .. }) => return Ok(IndexHint::Name),
+            // A name with the end of an ID number: few match, found from the index of the
+            // ID number's last four characters.
+            Some(crate::PersonSearch::NameAndIdTail { .. }) => return Ok(IndexHint::Filters),
             Some(crate::PersonSearch::PhonePart(_)) => return Ok(IndexHint::Filters),
             Some(_) => return Ok(IndexHint::Planner),
             None => return self.filter_hint(f),
@@ -124,9 +134,12 @@ impl Store {
             all_statuses: true,
             ..PersonFilter::default()
         };
-        let n = self
-            .db
-            .count_persons_capped(&area_only, SMALL + 1, IndexHint::Area)?;
+        let n = match crate::tallies::count(&mut *self.db, &area_only)? {
+            Some(n) => n,
+            None => self
+                .db
+                .count_persons_capped(&area_only, SMALL + 1, IndexHint::Area)?,
+        };
         Ok(if n <= SMALL {
             IndexHint::Area
         } else {
@@ -138,8 +151,11 @@ impl Store {
     /// type, an age band, the pregnant): walk that index when the filter is rare in the whole
     /// register, the area index when matches are dense enough to fill a page quickly.
     fn filter_hint(&mut self, f: &PersonFilter) -> Result<IndexHint> {
-        let indexed = f.pregnant
-            || f.marital_status.is_some()
+        // The pregnant have an index of their own in area order (a few thousand a city).
+        if f.pregnant {
+            return Ok(IndexHint::Area);
+        }
+        let indexed = f.marital_status.is_some()
             || f.population_type.is_some()
             || f.born_from.is_some()
             || f.born_to.is_some();
@@ -151,9 +167,13 @@ impl Store {
             area: None,
             ..f.clone()
         };
-        let n = self
-            .db
-            .count_persons_capped(&anywhere, RARE + 1, IndexHint::Filters)?;
+        // The tallies know at once; probing the filter's index took 60 ms for a dense one.
+        let n = match crate::tallies::count(&mut *self.db, &anywhere)? {
+            Some(n) => n,
+            None => self
+                .db
+                .count_persons_capped(&anywhere, RARE + 1, IndexHint::Filters)?,
+        };
         Ok(if n <= RARE {
             IndexHint::Filters
         } else {

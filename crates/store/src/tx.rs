@@ -226,7 +226,13 @@ impl Tx<'_> {
         tick: &mut dyn FnMut(),
     ) -> Result<u64> {
         let registered = event::registration(today, Some("批量导入".into()));
-        self.db.bulk_insert(people, &registered, now(), by, tick)
+        let mut tallies = crate::tallies::BulkTallies::default();
+        let mut counted = people.inspect(|d| tallies.add(d));
+        let n = self
+            .db
+            .bulk_insert(&mut counted, &registered, now(), by, tick)?;
+        tallies.write(&mut *self.db)?;
+        Ok(n)
     }
 
     pub fn person_by_id_number(&mut self, id: &IdNumber) -> Result<Option<Person>> {

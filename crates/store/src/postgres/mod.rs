@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "list_filters",
         include_str!("../../migrations/postgres/0005_list_filters.sql"),
     ),
+    (
+        6,
+        "person_tallies",
+        include_str!("../../migrations/postgres/0006_person_tallies.sql"),
+    ),
 ];
 
 /// Any number will do, as long as it is the same for every renkou process on the database.
@@ -72,6 +77,11 @@ impl PgDb {
             client,
             statements: HashMap::new(),
         };
+        // Every statement is planned for its values: a list's filters are skewed (an age band
+        // holds 1 % of a city or 30 %), and the generic plan PostgreSQL switches a prepared
+        // statement to after five runs sorted 280,000 women for a page of 50 (0.4 s, not 10 ms).
+        db.client
+            .batch_execute("SET plan_cache_mode = force_custom_plan")?;
         db.migrate()?;
         Ok(db)
     }
@@ -511,6 +521,10 @@ impl Db for PgDb {
         } else {
             None
         };
+        // The tallies' insert trigger skips this load's rows: the caller adds their cells once
+        // at the end (tallies::BulkTallies).
+        self.client
+            .batch_execute("SET LOCAL renkou.bulk_load = 'on'")?;
         let columns: Vec<&str> = PERSON_COLUMNS.split(", ").skip(1).collect();
         let sink = self.client.copy_in(&format!(
             "COPY persons ({}, updated_at) FROM STDIN BINARY",
@@ -555,6 +569,8 @@ impl Db for PgDb {
             tick();
         }
         writer.finish()?;
+        self.client
+            .batch_execute("SET LOCAL renkou.bulk_load = 'off'")?;
         let detail = detail_value(registered)?;
         self.client.execute(
             "INSERT INTO events (person_id, kind, occurred_on, recorded_at, recorded_by, detail)

@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "list_filters",
         include_str!("../../migrations/sqlite/0005_list_filters.sql"),
     ),
+    (
+        6,
+        "person_tallies",
+        include_str!("../../migrations/sqlite/0006_person_tallies.sql"),
+    ),
 ];
 
 pub(crate) struct SqliteDb {
@@ -397,7 +402,14 @@ impl Db for SqliteDb {
 
     fn count_matching(&mut self, filter: &PersonFilter, hint: IndexHint) -> Result<u64> {
         let (clause, values) = filter_clause_hinted(filter, 1, ph, false, hint);
-        let sql = format!("SELECT count(*) FROM persons WHERE {clause}");
+        let table = match hint {
+            IndexHint::Born => "persons INDEXED BY persons_born_count",
+            IndexHint::Name => "persons INDEXED BY persons_name_id",
+            // An area's people counted from the index that holds every filtered column.
+            IndexHint::Area => "persons INDEXED BY persons_count",
+            _ => "persons",
+        };
+        let sql = format!("SELECT count(*) FROM {table} WHERE {clause}");
         Ok(self
             .conn
             .prepare_cached(&sql)?
@@ -511,6 +523,21 @@ impl Db for SqliteDb {
         } else {
             None
         };
+        // The tallies' insert trigger is off for the load: the caller adds the loaded rows'
+        // cells once at the end (tallies::BulkTallies). Dropped inside the transaction, so a
+        // failed load puts it back with everything else.
+        let trigger: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'persons_tally_insert'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if trigger.is_some() {
+            self.conn
+                .execute_batch("DROP TRIGGER persons_tally_insert")?;
+        }
         let at_text = at.to_string();
         let mut next = first_id;
         {
@@ -547,6 +574,9 @@ impl Db for SqliteDb {
                 first_id
             ],
         )?;
+        if let Some(sql) = trigger {
+            self.conn.execute_batch(&sql)?;
+        }
         if let Some(sql) = rebuild {
             // Let SQLite's sorter use a second core for the index build.
             // The sort's memory follows the cache size (per sorting thread): keep it small here

@@ -10,3 +10,4 @@ mod helpers;
 mod lists;
 mod persons;
 mod scope;
+mod tallies;
