@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use renkou_core::{Actor, AreaCode, Role, Scope};
+use renkou_core::{Actor, AreaCode, AreaLevel, Role, Scope};
 use renkou_store::Store;
 use renkou_web::forms::ListQuery;
 
@@ -59,6 +59,20 @@ const CASES: &[(&str, &str, u64)] = &[
     ("姓名 王芳", "q=王芳", 20),
     ("王 + 身份证后4位", "q=王 1234", 20),
     ("手机后4位", "q=8000", 100),
+    // Narrowed to one centre (still read from the tallies) and to one committee (a walk of
+    // its own people): `{centre}` and `{committee}` are the city's first.
+    (
+        "中心 育龄妇女 + 已婚",
+        "area={centre}&childbearing=1&marital_status=20",
+        100,
+    ),
+    ("居委会 全部", "area={committee}", 100),
+    (
+        "居委会 育龄妇女 + 已婚",
+        "area={committee}&childbearing=1&marital_status=20",
+        100,
+    ),
+    ("居委会 姓名 王", "area={committee}&q=王", 20),
 ];
 
 pub(super) fn filters_bench(a: FiltersBench) -> Result<ExitCode> {
@@ -71,7 +85,7 @@ pub(super) fn filters_bench(a: FiltersBench) -> Result<ExitCode> {
     let mut tables = Vec::new();
     let url = format!("sqlite:{}", sqlite.display());
     tables.push(("SQLite", measure(&url, &a, today)?));
-    match &a.pg {
+    match a.pg.as_ref().filter(|url| !url.is_empty()) {
         Some(pg) => tables.push(("PostgreSQL", measure(pg, &a, today)?)),
         None => println!("PostgreSQL: skipped (give --pg postgres://… or set RENKOU_BENCH_PG)"),
     }
@@ -177,9 +191,23 @@ fn measure(
         username: "bench".into(),
         source: "bench".into(),
     };
+    let mut first = |level: AreaLevel| -> Result<String> {
+        let areas = store.areas(None)?;
+        areas
+            .iter()
+            .map(|a| a.code.as_str())
+            .filter(|c| AreaCode::parse(c).is_ok_and(|c| c.level() == level))
+            .min()
+            .map(str::to_string)
+            .context("the city has no such area")
+    };
+    let (centre, committee) = (first(AreaLevel::Centre)?, first(AreaLevel::Committee)?);
     let mut rows = Vec::new();
     for (name, query, _) in CASES {
-        let q: ListQuery = serde_urlencoded::from_str(query)?;
+        let query = query
+            .replace("{centre}", &centre)
+            .replace("{committee}", &committee);
+        let q: ListQuery = serde_urlencoded::from_str(&query)?;
         let filter = q
             .filter(today)
             .map_err(|e| anyhow::anyhow!("{name}: {}", e.message))?;
