@@ -15,41 +15,9 @@ use crate::db::{Db, SqlValue};
 use crate::row::{IndexHint, PERSON_COLUMNS, PersonRow, filter_clause, order_clause};
 use crate::{PersonFilter, Result, StoreError};
 
+mod migrate;
 mod rows;
 use rows::*;
-
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "register",
-        include_str!("../../migrations/postgres/0001_register.sql"),
-    ),
-    (
-        2,
-        "accounts_audit",
-        include_str!("../../migrations/postgres/0002_accounts_audit.sql"),
-    ),
-    (
-        3,
-        "certificates",
-        include_str!("../../migrations/postgres/0003_certificates.sql"),
-    ),
-    (
-        4,
-        "account_approval",
-        include_str!("../../migrations/postgres/0004_account_approval.sql"),
-    ),
-    (
-        5,
-        "list_filters",
-        include_str!("../../migrations/postgres/0005_list_filters.sql"),
-    ),
-    (
-        6,
-        "person_tallies",
-        include_str!("../../migrations/postgres/0006_person_tallies.sql"),
-    ),
-];
 
 /// Any number will do, as long as it is the same for every renkou process on the database.
 const MIGRATION_LOCK: i64 = 0x72656e6b6f75;
@@ -84,31 +52,6 @@ impl PgDb {
             .batch_execute("SET plan_cache_mode = force_custom_plan")?;
         db.migrate()?;
         Ok(db)
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        let mut tx = self.client.transaction()?;
-        // Two processes starting at once must not both run a migration.
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
-        )?;
-        for (version, name, sql) in MIGRATIONS {
-            let done = tx.query_opt(
-                "SELECT 1 FROM schema_migrations WHERE version = $1",
-                &[version],
-            )?;
-            if done.is_none() {
-                tx.batch_execute(sql)?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())",
-                    &[version, name],
-                )?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     fn stmt(&mut self, sql: &str) -> Result<Statement> {
