@@ -29,12 +29,19 @@ pub(crate) fn count(db: &mut dyn Db, f: &PersonFilter) -> Result<Option<u64>> {
     match &f.search {
         None => count_people(db, f, area).map(Some),
         Some(PersonSearch::NamePrefix(p)) if p.chars().count() == 1 && only_status(f) => {
-            let (status, mut params) = status_clause(f, 2);
-            params.insert(0, SqlValue::from(area));
-            params.insert(1, SqlValue::from(p.as_str()));
+            // The status as the people list writes it (active people unless told otherwise).
+            let statuses = PersonFilter {
+                status: f.status,
+                all_statuses: f.all_statuses,
+                ..PersonFilter::default()
+            };
+            let pg = db.backend() == "postgres";
+            let (status, values) = crate::row::filter_clause(&statuses, 3, |n| format!("?{n}"), pg);
+            let mut params = vec![SqlValue::from(area), SqlValue::from(p.as_str())];
+            params.extend(values.into_iter().map(SqlValue::from));
             let sql = format!(
                 "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM name_tallies \
-                 WHERE area_code = ?1 AND initial = ?2{status}"
+                 WHERE area_code = ?1 AND initial = ?2 AND {status}"
             );
             Ok(Some(first_int(db.query(&sql, &params)?)))
         }
@@ -51,22 +58,6 @@ fn only_status(f: &PersonFilter) -> bool {
         && f.born_from.is_none()
         && f.born_to.is_none()
         && !f.pregnant
-}
-
-/// ` AND status = ?n` as the filter asks (active people unless told otherwise).
-fn status_clause(f: &PersonFilter, after: usize) -> (String, Vec<SqlValue>) {
-    let status = match (f.status, f.all_statuses) {
-        (Some(s), _) => Some(s),
-        (None, false) => Some(PersonStatus::Active),
-        (None, true) => None,
-    };
-    match status {
-        Some(s) => (
-            format!(" AND status = ?{}", after + 1),
-            vec![SqlValue::from(s.key())],
-        ),
-        None => (String::new(), Vec::new()),
-    }
 }
 
 fn count_people(db: &mut dyn Db, f: &PersonFilter, area: &str) -> Result<u64> {

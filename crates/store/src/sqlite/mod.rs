@@ -57,6 +57,24 @@ pub(crate) struct SqliteDb {
 }
 
 impl SqliteDb {
+    /// Drops a schema object (`kind` is `index` or `trigger`) and returns the DDL that makes it
+    /// again, as the migrations wrote it; None when there is no such object.
+    fn drop_keeping_ddl(&mut self, kind: &str, name: &str) -> Result<Option<String>> {
+        let sql: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = ?1 AND name = ?2",
+                [kind, name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if sql.is_some() {
+            self.conn
+                .execute_batch(&format!("DROP {} {name}", kind.to_uppercase()))?;
+        }
+        Ok(sql)
+    }
+
     pub fn open(path: &str) -> Result<Self> {
         let open_err = |e: rusqlite::Error| StoreError::Open {
             url: path.to_string(),
@@ -507,37 +525,15 @@ impl Db for SqliteDb {
         // would land on a random page. The other indexes stay live: their keys arrive nearly
         // in order (a file lists a household's people together, an area's households together).
         // The DDL is read back from the schema, so it stays what the migrations made.
-        let rebuild: Option<String> = if first_id == 1 {
-            let sql: Option<String> = self
-                .conn
-                .query_row(
-                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'persons_id_number'",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if sql.is_some() {
-                self.conn.execute_batch("DROP INDEX persons_id_number")?;
-            }
-            sql
+        let rebuild = if first_id == 1 {
+            self.drop_keeping_ddl("index", "persons_id_number")?
         } else {
             None
         };
         // The tallies' insert trigger is off for the load: the caller adds the loaded rows'
         // cells once at the end (tallies::BulkTallies). Dropped inside the transaction, so a
         // failed load puts it back with everything else.
-        let trigger: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'persons_tally_insert'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if trigger.is_some() {
-            self.conn
-                .execute_batch("DROP TRIGGER persons_tally_insert")?;
-        }
+        let trigger = self.drop_keeping_ddl("trigger", "persons_tally_insert")?;
         let at_text = at.to_string();
         let mut next = first_id;
         {
