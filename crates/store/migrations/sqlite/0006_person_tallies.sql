@@ -45,27 +45,16 @@ FROM person_tally_levels l JOIN persons p ON p.id = l.id
 GROUP BY 1, 2, 3;
 
 CREATE TRIGGER persons_tally_insert AFTER INSERT ON persons BEGIN
-    INSERT INTO person_tallies VALUES ('', NEW.status, NEW.population_type, NEW.marital_status,
-        NEW.sex, CAST(substr(NEW.birth_date, 1, 4) AS INTEGER), NEW.pregnant, 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO person_tallies VALUES (substr(NEW.area_code, 1, 6), NEW.status,
-        NEW.population_type, NEW.marital_status, NEW.sex,
-        CAST(substr(NEW.birth_date, 1, 4) AS INTEGER), NEW.pregnant, 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO person_tallies SELECT substr(NEW.area_code, 1, 9), NEW.status,
-        NEW.population_type, NEW.marital_status, NEW.sex,
-        CAST(substr(NEW.birth_date, 1, 4) AS INTEGER), NEW.pregnant, 1
-        WHERE length(NEW.area_code) >= 9
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO name_tallies VALUES ('', NEW.status, substr(NEW.name, 1, 1), 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO name_tallies VALUES (substr(NEW.area_code, 1, 6), NEW.status,
-        substr(NEW.name, 1, 1), 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO name_tallies SELECT substr(NEW.area_code, 1, 9), NEW.status,
-        substr(NEW.name, 1, 1), 1
-        WHERE length(NEW.area_code) >= 9
-        ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO person_tallies SELECT level, NEW.status, NEW.population_type,
+        NEW.marital_status, NEW.sex, CAST(substr(NEW.birth_date, 1, 4) AS INTEGER),
+        NEW.pregnant, 1
+        FROM (SELECT '' AS level UNION ALL SELECT substr(NEW.area_code, 1, 6)
+              UNION ALL SELECT substr(NEW.area_code, 1, 9) WHERE length(NEW.area_code) >= 9)
+        WHERE true ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO name_tallies SELECT level, NEW.status, substr(NEW.name, 1, 1), 1
+        FROM (SELECT '' AS level UNION ALL SELECT substr(NEW.area_code, 1, 6)
+              UNION ALL SELECT substr(NEW.area_code, 1, 9) WHERE length(NEW.area_code) >= 9)
+        WHERE true ON CONFLICT DO UPDATE SET n = n + 1;
 END;
 
 -- A change to anything tallied moves the person from the old cells to the new ones.
@@ -86,27 +75,16 @@ BEGIN
     UPDATE name_tallies SET n = n - 1
     WHERE area_code IN ('', substr(OLD.area_code, 1, 6), substr(OLD.area_code, 1, 9))
       AND status = OLD.status AND initial = substr(OLD.name, 1, 1);
-    INSERT INTO person_tallies VALUES ('', NEW.status, NEW.population_type, NEW.marital_status,
-        NEW.sex, CAST(substr(NEW.birth_date, 1, 4) AS INTEGER), NEW.pregnant, 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO person_tallies VALUES (substr(NEW.area_code, 1, 6), NEW.status,
-        NEW.population_type, NEW.marital_status, NEW.sex,
-        CAST(substr(NEW.birth_date, 1, 4) AS INTEGER), NEW.pregnant, 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO person_tallies SELECT substr(NEW.area_code, 1, 9), NEW.status,
-        NEW.population_type, NEW.marital_status, NEW.sex,
-        CAST(substr(NEW.birth_date, 1, 4) AS INTEGER), NEW.pregnant, 1
-        WHERE length(NEW.area_code) >= 9
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO name_tallies VALUES ('', NEW.status, substr(NEW.name, 1, 1), 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO name_tallies VALUES (substr(NEW.area_code, 1, 6), NEW.status,
-        substr(NEW.name, 1, 1), 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO name_tallies SELECT substr(NEW.area_code, 1, 9), NEW.status,
-        substr(NEW.name, 1, 1), 1
-        WHERE length(NEW.area_code) >= 9
-        ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO person_tallies SELECT level, NEW.status, NEW.population_type,
+        NEW.marital_status, NEW.sex, CAST(substr(NEW.birth_date, 1, 4) AS INTEGER),
+        NEW.pregnant, 1
+        FROM (SELECT '' AS level UNION ALL SELECT substr(NEW.area_code, 1, 6)
+              UNION ALL SELECT substr(NEW.area_code, 1, 9) WHERE length(NEW.area_code) >= 9)
+        WHERE true ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO name_tallies SELECT level, NEW.status, substr(NEW.name, 1, 1), 1
+        FROM (SELECT '' AS level UNION ALL SELECT substr(NEW.area_code, 1, 6)
+              UNION ALL SELECT substr(NEW.area_code, 1, 9) WHERE length(NEW.area_code) >= 9)
+        WHERE true ON CONFLICT DO UPDATE SET n = n + 1;
 END;
 
 CREATE TRIGGER persons_tally_delete AFTER DELETE ON persons BEGIN
