@@ -45,6 +45,10 @@ pub struct EventDetail {
     pub spouse_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<ContraceptionMethod>,
+    /// The method in use before a change or a stop: what the statistics of the days before
+    /// the event count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_method: Option<ContraceptionMethod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<PregnancyOutcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,6 +324,7 @@ pub fn apply(
             }
         },
         K::ContraceptionChange => {
+            ev.detail.previous_method = p.contraception;
             match (p.contraception, ev.detail.method) {
                 (None, _) => {
                     errors.push(err("event", "此人没有正在使用的避孕方法，请登记避孕开始"))
@@ -335,6 +340,7 @@ pub fn apply(
             }
         }
         K::ContraceptionStop => {
+            ev.detail.previous_method = p.contraception;
             if p.contraception.is_none() {
                 errors.push(err("event", "此人没有正在使用的避孕方法"));
             }

@@ -18,6 +18,7 @@ pub mod indicator;
 pub mod person;
 pub mod phone;
 pub mod record;
+pub mod stats;
 
 pub use access::{Action, Actor, Role, Scope};
 pub use area::{Area, AreaCode, AreaLevel};
