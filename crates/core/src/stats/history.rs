@@ -176,9 +176,9 @@ impl<'a> Timeline<'a> {
         if let Some(last) = self
             .events
             .iter()
+            .rev()
             .filter(relevant)
-            .filter(|e| e.occurred_on <= day)
-            .last()
+            .find(|e| e.occurred_on <= day)
         {
             return last.kind == K::Pregnancy;
         }
@@ -199,9 +199,9 @@ impl<'a> Timeline<'a> {
         if let Some(last) = self
             .events
             .iter()
+            .rev()
             .filter(relevant)
-            .filter(|e| e.occurred_on <= day)
-            .last()
+            .find(|e| e.occurred_on <= day)
         {
             return match last.kind {
                 K::ContraceptionStop => None,
