@@ -143,6 +143,8 @@ pub enum Action {
     PrintCertificate,
     /// Reissue a lost or damaged document, or revoke one.
     ReissueOrRevokeCertificate,
+    /// The statistical report of the account's area (aggregates, no names).
+    ViewStatistics,
 }
 
 impl Action {
@@ -173,6 +175,7 @@ impl Action {
             Action::ReviewCertificate,
             Action::PrintCertificate,
             Action::ReissueOrRevokeCertificate,
+            Action::ViewStatistics,
         ]);
         all
     }
@@ -206,7 +209,10 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         // The city's leadership and its station read the register and its figures; the
         // station's certificate work (a later issue) needs the marital and health facts.
         // The station reviews, issues, prints, reissues and revokes the certificates.
-        Role::Bureau => matches!(action, ListPersons | ViewPerson | Export | ViewCertificates),
+        Role::Bureau => matches!(
+            action,
+            ListPersons | ViewPerson | Export | ViewCertificates | ViewStatistics
+        ),
         Role::Station => matches!(
             action,
             ListPersons
@@ -217,12 +223,13 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ReviewCertificate
                 | PrintCertificate
                 | ReissueOrRevokeCertificate
+                | ViewStatistics
         ),
         // The service windows and the committees keep the register.
         // The centre's window also prints and hands over what the station issued.
         Role::Centre | Role::CommitteeOfficer => match action {
             ListPersons | ViewPerson | ViewHealth | EditPerson | ImportFile | Export
-            | ViewCertificates => true,
+            | ViewCertificates | ViewStatistics => true,
             PrintCertificate => role == Role::Centre,
             RecordEvent(kind) => kind != EventKind::Registered,
             _ => false,
@@ -362,6 +369,7 @@ mod tests {
                 (ReviewCertificate, "review"),
                 (PrintCertificate, "print"),
                 (ReissueOrRevokeCertificate, "reissue_revoke"),
+                (ViewStatistics, "stats"),
             ]
             .into_iter()
             .filter(|(a, _)| role_allows(role, *a))
@@ -384,7 +392,7 @@ mod tests {
         };
         assert_eq!(
             plain(Role::Bureau),
-            ["list", "view", "export", "certificates"]
+            ["list", "view", "export", "certificates", "stats"]
         );
         assert_eq!(
             plain(Role::Station),
@@ -396,7 +404,8 @@ mod tests {
                 "certificates",
                 "review",
                 "print",
-                "reissue_revoke"
+                "reissue_revoke",
+                "stats"
             ]
         );
         assert_eq!(
@@ -409,7 +418,8 @@ mod tests {
                 "import",
                 "export",
                 "certificates",
-                "print"
+                "print",
+                "stats"
             ]
         );
         assert_eq!(
@@ -421,7 +431,8 @@ mod tests {
                 "edit",
                 "import",
                 "export",
-                "certificates"
+                "certificates",
+                "stats"
             ]
         );
         for role in [Role::Centre, Role::CommitteeOfficer] {

@@ -47,6 +47,7 @@ audit_actions! {
     AccountApprove = "account.approve",
     AreaChange = "area.change",
     AuditRead = "audit.read",
+    StatsView = "stats.view",
     Access = "access",
     CertificateView = "certificate.view",
     CertificateApply = "certificate.apply",

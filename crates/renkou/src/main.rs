@@ -7,6 +7,7 @@ mod demo;
 mod population;
 mod progress;
 mod serve;
+mod stats;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -93,6 +94,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// 规划统计: the monthly report, and the counters behind it.
+    Stats {
+        #[command(subcommand)]
+        command: stats::StatsCommand,
     },
     /// The certificates the station has issued.
     Certificates {
@@ -404,6 +410,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit::verify(&url),
+        Command::Stats { command } => stats::run(&url, command, today(), &actor()),
         Command::Demo {
             persons,
             seed,

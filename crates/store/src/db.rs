@@ -166,6 +166,8 @@ pub(crate) trait Db: Send {
         by: &str,
     ) -> Result<EventId>;
     fn events(&mut self, person: PersonId) -> Result<Vec<Event>>;
+    /// The events of the people with ids in `(after, upto]`, by person: a rebuild's batch.
+    fn events_between(&mut self, after: PersonId, upto: PersonId) -> Result<Vec<Event>>;
 
     /// The bulk path: new people and their registration events, inside the open transaction.
     /// `tick` is called once per person written.

@@ -16,6 +16,7 @@ mod row;
 mod scoped;
 mod sign_in;
 mod sqlite;
+mod stats;
 mod tallies;
 mod tx;
 
@@ -30,6 +31,7 @@ pub use door::Who;
 pub use import::ImportError;
 pub use scoped::{AreaSummary, PendingView};
 pub use sign_in::LoginRefusal;
+pub use stats::{AreaRef, Comparison, Difference, Report, ReportRow, Submitted};
 pub use tx::Tx;
 pub(crate) use tx::{new_person, now};
 

@@ -12,6 +12,7 @@ use renkou_core::{
 };
 
 use crate::db::{Db, SqlValue};
+use crate::stats::{BulkCount, Recount};
 use crate::{Result, StoreError};
 
 /// The register inside one transaction: what an import or a form does step by step.
@@ -66,10 +67,13 @@ impl Tx<'_> {
         {
             return Err(StoreError::DuplicateIdNumber(id.masked()));
         }
+        let mut recount = Recount::start(&mut *self.db, &[], today)?;
         let at = now();
         let id = self.db.insert_person(&new_person(data, None), at)?;
         self.db
             .insert_event(id, &event::registration(today, None), at, by)?;
+        recount.created(id);
+        recount.finish(&mut *self.db)?;
         Ok(id)
     }
 
@@ -103,6 +107,7 @@ impl Tx<'_> {
         if changes.is_empty() {
             return Ok(false);
         }
+        let recount = Recount::start(&mut *self.db, &[id], today)?;
         person.data = data;
         let at = now();
         self.db.update_person(&person, at)?;
@@ -116,6 +121,7 @@ impl Tx<'_> {
             },
         };
         self.db.insert_event(id, &correction, at, by)?;
+        recount.finish(&mut *self.db)?;
         Ok(true)
     }
 
@@ -168,6 +174,7 @@ impl Tx<'_> {
         };
         let outcome = event::apply(&person, ev, spouse.as_ref(), children, today)
             .map_err(StoreError::Rejected)?;
+        let mut recount = Recount::start(&mut *self.db, &[person_id], today)?;
         let at = now();
         let mut ev = outcome.event;
         for effect in &outcome.side_effects {
@@ -184,6 +191,7 @@ impl Tx<'_> {
                     if let Some(c) = ev.detail.child.as_mut() {
                         c.child_id = Some(child_id);
                     }
+                    recount.created(child_id);
                 }
                 SideEffect::Marry { spouse }
                 | SideEffect::Divorce { spouse }
@@ -191,6 +199,7 @@ impl Tx<'_> {
                     let Some(other) = self.db.person(*spouse)? else {
                         continue;
                     };
+                    recount.also(&mut *self.db, *spouse)?;
                     let before = other.data.marital_status;
                     let Some(other) = event::on_spouse(effect, &other, person_id) else {
                         continue;
@@ -213,7 +222,9 @@ impl Tx<'_> {
             ev.detail.spouse_id_number = None;
         }
         self.db.update_person(&outcome.person, at)?;
-        self.db.insert_event(person_id, &ev, at, by)
+        let id = self.db.insert_event(person_id, &ev, at, by)?;
+        recount.finish(&mut *self.db)?;
+        Ok(id)
     }
 
     /// The bulk path for new people: streams them into the database with a registration event
@@ -227,11 +238,16 @@ impl Tx<'_> {
     ) -> Result<u64> {
         let registered = event::registration(today, Some("批量导入".into()));
         let mut tallies = crate::tallies::BulkTallies::default();
-        let mut counted = people.inspect(|d| tallies.add(d));
+        let mut stats = BulkCount::start(&mut *self.db, today)?;
+        let mut counted = people.inspect(|d| {
+            tallies.add(d);
+            stats.add(d);
+        });
         let n = self
             .db
             .bulk_insert(&mut counted, &registered, now(), by, tick)?;
         tallies.write(&mut *self.db)?;
+        stats.write(&mut *self.db)?;
         Ok(n)
     }
 

@@ -66,7 +66,8 @@ pub fn routes() -> Router<AppState> {
         crate::api_certificates::apply_certificate,
         crate::api_certificates::get_certificate,
         crate::api_certificates::take_step,
-        crate::api_certificates::print_certificate
+        crate::api_certificates::print_certificate,
+        crate::api_stats::stats_report
     ),
     components(schemas(
         TokenRequest,
@@ -89,7 +90,11 @@ pub fn routes() -> Router<AppState> {
         crate::api_certificates::ApplyRequest,
         crate::api_certificates::ApplicationFields,
         crate::api_certificates::StepRequest,
-        crate::api_certificates::PrintRequest
+        crate::api_certificates::PrintRequest,
+        crate::api_stats::StatsReport,
+        crate::api_stats::StatsRow,
+        crate::api_stats::StatsArea,
+        crate::api_stats::StatsComparison
     )),
     modifiers(&BearerAuth)
 )]

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod api_certificates;
+pub mod api_stats;
 pub mod areas;
 pub mod audit_writer;
 pub mod auth;
@@ -140,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .merge(api_certificates::routes())
+        .merge(api_stats::routes())
         .route("/static/app.css", axum::routing::get(stylesheet))
         .route("/static/app.js", axum::routing::get(script))
         .layer(axum::middleware::from_fn(

@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "person_tallies",
         include_str!("../../migrations/postgres/0006_person_tallies.sql"),
     ),
+    (
+        7,
+        "statistics",
+        include_str!("../../migrations/postgres/0007_statistics.sql"),
+    ),
 ];
 
 impl PgDb {

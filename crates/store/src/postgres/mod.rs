@@ -36,6 +36,29 @@ pub(crate) struct PgDb {
 pub(super) type Param<'a> = &'a (dyn ToSql + Sync);
 
 impl PgDb {
+    fn read_events(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Event>> {
+        let s = self.stmt(sql)?;
+        self.client
+            .query(&s, params)?
+            .iter()
+            .map(|r| {
+                let id: i64 = r.try_get(0)?;
+                let bad =
+                    |e: &dyn std::fmt::Display| StoreError::Database(format!("事件 {id}: {e}"));
+                let kind: String = r.try_get(1)?;
+                let detail: serde_json::Value = r.try_get(5)?;
+                Ok(Event {
+                    id: EventId(id),
+                    person_id: PersonId(r.try_get(6)?),
+                    kind: EventKind::parse(&kind).map_err(|e| bad(&e))?,
+                    occurred_on: r.try_get(2)?,
+                    recorded_at: r.try_get(3)?,
+                    recorded_by: r.try_get(4)?,
+                    detail: serde_json::from_value::<EventDetail>(detail).map_err(|e| bad(&e))?,
+                })
+            })
+            .collect()
+    }
     pub fn open(url: &str) -> Result<Self> {
         let client = Client::connect(url, NoTls).map_err(|e| StoreError::Open {
             url: redact(url),
@@ -405,29 +428,17 @@ impl Db for PgDb {
     }
 
     fn events(&mut self, person: PersonId) -> Result<Vec<Event>> {
-        let s = self.stmt(
-            "SELECT id, kind, occurred_on, recorded_at, recorded_by, detail FROM events WHERE person_id = $1 ORDER BY occurred_on, id",
-        )?;
-        self.client
-            .query(&s, &[&person.0])?
-            .iter()
-            .map(|r| {
-                let id: i64 = r.try_get(0)?;
-                let bad =
-                    |e: &dyn std::fmt::Display| StoreError::Database(format!("事件 {id}: {e}"));
-                let kind: String = r.try_get(1)?;
-                let detail: serde_json::Value = r.try_get(5)?;
-                Ok(Event {
-                    id: EventId(id),
-                    person_id: person,
-                    kind: EventKind::parse(&kind).map_err(|e| bad(&e))?,
-                    occurred_on: r.try_get(2)?,
-                    recorded_at: r.try_get(3)?,
-                    recorded_by: r.try_get(4)?,
-                    detail: serde_json::from_value::<EventDetail>(detail).map_err(|e| bad(&e))?,
-                })
-            })
-            .collect()
+        self.read_events(
+            "SELECT id, kind, occurred_on, recorded_at, recorded_by, detail, person_id FROM events WHERE person_id = $1 ORDER BY occurred_on, id",
+            &[&person.0],
+        )
+    }
+
+    fn events_between(&mut self, after: PersonId, upto: PersonId) -> Result<Vec<Event>> {
+        self.read_events(
+            "SELECT id, kind, occurred_on, recorded_at, recorded_by, detail, person_id FROM events WHERE person_id > $1 AND person_id <= $2 ORDER BY person_id, occurred_on, id",
+            &[&after.0, &upto.0],
+        )
     }
 
     fn bulk_insert(

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "person_tallies",
         include_str!("../../migrations/sqlite/0006_person_tallies.sql"),
     ),
+    (
+        7,
+        "statistics",
+        include_str!("../../migrations/sqlite/0007_statistics.sql"),
+    ),
 ];
 
 pub(crate) struct SqliteDb {
@@ -57,6 +62,34 @@ pub(crate) struct SqliteDb {
 }
 
 impl SqliteDb {
+    fn read_events(&mut self, sql: &str, params: &[i64]) -> Result<Vec<Event>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (id, kind, occurred_on, recorded_at, recorded_by, detail, person) = r?;
+            let bad = |e: &dyn std::fmt::Display| StoreError::Database(format!("事件 {id}: {e}"));
+            Ok(Event {
+                id: EventId(id),
+                person_id: PersonId(person),
+                kind: EventKind::parse(&kind).map_err(|e| bad(&e))?,
+                occurred_on,
+                recorded_at: recorded_at.parse().map_err(|e| bad(&e))?,
+                recorded_by,
+                detail: serde_json::from_str::<EventDetail>(&detail).map_err(|e| bad(&e))?,
+            })
+        })
+        .collect()
+    }
     /// Drops a schema object (`kind` is `index` or `trigger`) and returns the DDL that makes it
     /// again, as the migrations wrote it; None when there is no such object.
     fn drop_keeping_ddl(&mut self, kind: &str, name: &str) -> Result<Option<String>> {
@@ -478,33 +511,17 @@ impl Db for SqliteDb {
     }
 
     fn events(&mut self, person: PersonId) -> Result<Vec<Event>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, kind, occurred_on, recorded_at, recorded_by, detail FROM events WHERE person_id = ?1 ORDER BY occurred_on, id",
-        )?;
-        let rows = stmt.query_map([person.0], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })?;
-        rows.map(|r| {
-            let (id, kind, occurred_on, recorded_at, recorded_by, detail) = r?;
-            let bad = |e: &dyn std::fmt::Display| StoreError::Database(format!("事件 {id}: {e}"));
-            Ok(Event {
-                id: EventId(id),
-                person_id: person,
-                kind: EventKind::parse(&kind).map_err(|e| bad(&e))?,
-                occurred_on,
-                recorded_at: recorded_at.parse().map_err(|e| bad(&e))?,
-                recorded_by,
-                detail: serde_json::from_str::<EventDetail>(&detail).map_err(|e| bad(&e))?,
-            })
-        })
-        .collect()
+        self.read_events(
+            "SELECT id, kind, occurred_on, recorded_at, recorded_by, detail, person_id FROM events WHERE person_id = ?1 ORDER BY occurred_on, id",
+            &[person.0],
+        )
+    }
+
+    fn events_between(&mut self, after: PersonId, upto: PersonId) -> Result<Vec<Event>> {
+        self.read_events(
+            "SELECT id, kind, occurred_on, recorded_at, recorded_by, detail, person_id FROM events WHERE person_id > ?1 AND person_id <= ?2 ORDER BY person_id, occurred_on, id",
+            &[after.0, upto.0],
+        )
     }
 
     fn bulk_insert(

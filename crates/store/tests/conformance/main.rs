@@ -10,4 +10,5 @@ mod helpers;
 mod lists;
 mod persons;
 mod scope;
+mod statistics;
 mod tallies;

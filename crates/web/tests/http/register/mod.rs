@@ -18,6 +18,7 @@ mod lists;
 mod openapi;
 mod pages;
 mod search;
+mod stats;
 mod uploads;
 mod validation;
 
