@@ -4,8 +4,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use renkou_core::{
-    Area, AreaCode, Event, EventDetail, EventId, EventKind, IdNumber, NewEvent, Person, PersonData,
-    PersonId,
+    Area, AreaCode, Event, EventId, IdNumber, NewEvent, Person, PersonData, PersonId,
 };
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
@@ -62,34 +61,6 @@ pub(crate) struct SqliteDb {
 }
 
 impl SqliteDb {
-    fn read_events(&mut self, sql: &str, params: &[i64]) -> Result<Vec<Event>> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, i64>(6)?,
-            ))
-        })?;
-        rows.map(|r| {
-            let (id, kind, occurred_on, recorded_at, recorded_by, detail, person) = r?;
-            let bad = |e: &dyn std::fmt::Display| StoreError::Database(format!("事件 {id}: {e}"));
-            Ok(Event {
-                id: EventId(id),
-                person_id: PersonId(person),
-                kind: EventKind::parse(&kind).map_err(|e| bad(&e))?,
-                occurred_on,
-                recorded_at: recorded_at.parse().map_err(|e| bad(&e))?,
-                recorded_by,
-                detail: serde_json::from_str::<EventDetail>(&detail).map_err(|e| bad(&e))?,
-            })
-        })
-        .collect()
-    }
     /// Drops a schema object (`kind` is `index` or `trigger`) and returns the DDL that makes it
     /// again, as the migrations wrote it; None when there is no such object.
     fn drop_keeping_ddl(&mut self, kind: &str, name: &str) -> Result<Option<String>> {

@@ -1,6 +1,6 @@
 //! Rows to and from SQLite: a person's columns, the bulk insert, SQL values as parameters.
 
-use renkou_core::NewEvent;
+use renkou_core::{Event, EventDetail, EventId, EventKind, NewEvent, PersonId};
 use rusqlite::Row;
 
 use crate::db::SqlValue;
@@ -91,5 +91,38 @@ impl rusqlite::ToSql for SqlValue {
             SqlValue::Bool(v) => v.to_sql(),
             SqlValue::Date(v) => v.to_sql(),
         }
+    }
+}
+
+impl super::SqliteDb {
+    /// Events by a query whose columns are id, kind, occurred_on, recorded_at, recorded_by,
+    /// detail, person_id.
+    pub(super) fn read_events(&mut self, sql: &str, params: &[i64]) -> Result<Vec<Event>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (id, kind, occurred_on, recorded_at, recorded_by, detail, person) = r?;
+            let bad = |e: &dyn std::fmt::Display| StoreError::Database(format!("事件 {id}: {e}"));
+            Ok(Event {
+                id: EventId(id),
+                person_id: PersonId(person),
+                kind: EventKind::parse(&kind).map_err(|e| bad(&e))?,
+                occurred_on,
+                recorded_at: recorded_at.parse().map_err(|e| bad(&e))?,
+                recorded_by,
+                detail: serde_json::from_str::<EventDetail>(&detail).map_err(|e| bad(&e))?,
+            })
+        })
+        .collect()
     }
 }

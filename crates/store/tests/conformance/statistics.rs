@@ -105,7 +105,7 @@ fn event(dice: &mut Dice, s: &mut Store, p: &Person, ids: &[PersonId], on: Date)
         if let Ok(Some(o)) = s.person(other)
             && o.data.sex != p.data.sex
         {
-            e.detail.spouse_id_number = o.data.id_number.clone();
+            e.detail.spouse_id_number = o.data.id_number;
         }
     }
     e
