@@ -145,6 +145,8 @@ pub enum Action {
     ReissueOrRevokeCertificate,
     /// The statistical report of the account's area (aggregates, no names).
     ViewStatistics,
+    /// Close (上报) or reopen a month's report: the station's.
+    CloseStatistics,
 }
 
 impl Action {
@@ -176,6 +178,7 @@ impl Action {
             Action::PrintCertificate,
             Action::ReissueOrRevokeCertificate,
             Action::ViewStatistics,
+            Action::CloseStatistics,
         ]);
         all
     }
@@ -224,6 +227,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | PrintCertificate
                 | ReissueOrRevokeCertificate
                 | ViewStatistics
+                | CloseStatistics
         ),
         // The service windows and the committees keep the register.
         // The centre's window also prints and hands over what the station issued.
@@ -370,6 +374,7 @@ mod tests {
                 (PrintCertificate, "print"),
                 (ReissueOrRevokeCertificate, "reissue_revoke"),
                 (ViewStatistics, "stats"),
+                (CloseStatistics, "stats_close"),
             ]
             .into_iter()
             .filter(|(a, _)| role_allows(role, *a))
@@ -405,7 +410,8 @@ mod tests {
                 "review",
                 "print",
                 "reissue_revoke",
-                "stats"
+                "stats",
+                "stats_close"
             ]
         );
         assert_eq!(

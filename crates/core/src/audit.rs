@@ -48,6 +48,8 @@ audit_actions! {
     AreaChange = "area.change",
     AuditRead = "audit.read",
     StatsView = "stats.view",
+    StatsClose = "stats.close",
+    StatsReopen = "stats.reopen",
     Access = "access",
     CertificateView = "certificate.view",
     CertificateApply = "certificate.apply",

@@ -32,4 +32,5 @@ impl Format {
 pub mod certificate_pdf;
 pub mod export;
 pub mod import;
+pub mod stats;
 pub mod template;

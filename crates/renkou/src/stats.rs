@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use renkou_core::AreaCode;
-use renkou_core::stats::Period;
+use renkou_core::stats::{Month, Period};
 use renkou_store::{Store, Who};
 
 #[derive(Subcommand)]
@@ -26,6 +26,24 @@ pub enum StatsCommand {
         /// Where to write it; standard output when left out.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Closes a month for an area (上报) once its reporting deadline has passed: its figures
+    /// are kept as submitted.
+    Close {
+        #[arg(long)]
+        area: Option<String>,
+        /// The month, 2026-11.
+        #[arg(long)]
+        period: String,
+    },
+    /// Reopens a closed month, with the reason.
+    Reopen {
+        #[arg(long)]
+        area: Option<String>,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        reason: String,
     },
     /// Recounts every counter from the register, in one transaction.
     Rebuild,
@@ -72,6 +90,22 @@ pub fn run(
             }
             Ok(ExitCode::SUCCESS)
         }
+        StatsCommand::Close { area, period } => {
+            let (area, month) = area_and_month(area, &period)?;
+            store.stats_close(Who::Console(who), area.as_ref(), month, today)?;
+            println!("{month} 已上报");
+            Ok(ExitCode::SUCCESS)
+        }
+        StatsCommand::Reopen {
+            area,
+            period,
+            reason,
+        } => {
+            let (area, month) = area_and_month(area, &period)?;
+            store.stats_reopen(Who::Console(who), area.as_ref(), month, &reason)?;
+            println!("{month} 已重新打开");
+            Ok(ExitCode::SUCCESS)
+        }
         StatsCommand::Rebuild => {
             let started = std::time::Instant::now();
             store.stats_rebuild(today)?;
@@ -92,4 +126,14 @@ pub fn run(
             }
         },
     }
+}
+
+fn area_and_month(area: Option<String>, period: &str) -> Result<(Option<AreaCode>, Month)> {
+    let area = area
+        .map(|a| AreaCode::parse(&a))
+        .transpose()
+        .context("--area")?;
+    let month = Month::parse(period)
+        .with_context(|| format!("--period {period}：上报按月，写成 2026-11"))?;
+    Ok((area, month))
 }

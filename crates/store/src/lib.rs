@@ -31,7 +31,9 @@ pub use door::Who;
 pub use import::ImportError;
 pub use scoped::{AreaSummary, PendingView};
 pub use sign_in::LoginRefusal;
-pub use stats::{AreaRef, Comparison, Difference, Report, ReportRow, Submitted};
+pub use stats::{
+    AreaRef, Comparison, Difference, MonthBirths, Report, ReportRow, Submitted, closable_from,
+};
 pub use tx::Tx;
 pub(crate) use tx::{new_person, now};
 

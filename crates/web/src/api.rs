@@ -94,7 +94,8 @@ pub fn routes() -> Router<AppState> {
         crate::api_stats::StatsReport,
         crate::api_stats::StatsRow,
         crate::api_stats::StatsArea,
-        crate::api_stats::StatsComparison
+        crate::api_stats::StatsComparison,
+        crate::api_stats::StatsMonthBirths
     )),
     modifiers(&BearerAuth)
 )]

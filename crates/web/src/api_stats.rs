@@ -79,6 +79,15 @@ pub struct StatsReport {
     pub submitted: Option<serde_json::Value>,
     pub previous_period: Option<StatsComparison>,
     pub a_year_earlier: Option<StatsComparison>,
+    /// Births in the 13 months up to the period's last, by sex.
+    pub births_by_month: Vec<StatsMonthBirths>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsMonthBirths {
+    pub month: String,
+    pub male: i64,
+    pub female: i64,
 }
 
 /// The statistical report of an area for a period (规划统计). Aggregates only, no names.

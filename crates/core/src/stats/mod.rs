@@ -15,6 +15,7 @@ pub mod cells;
 pub mod figures;
 pub mod history;
 pub mod period;
+pub mod report;
 #[cfg(test)]
 mod tests;
 

@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "statistics",
         include_str!("../../migrations/postgres/0007_statistics.sql"),
     ),
+    (
+        8,
+        "stat_closed",
+        include_str!("../../migrations/postgres/0008_stat_closed.sql"),
+    ),
 ];
 
 impl PgDb {

@@ -54,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "statistics",
         include_str!("../../migrations/sqlite/0007_statistics.sql"),
     ),
+    (
+        8,
+        "stat_closed",
+        include_str!("../../migrations/sqlite/0008_stat_closed.sql"),
+    ),
 ];
 
 pub(crate) struct SqliteDb {

@@ -4,6 +4,7 @@
 //! they change. Birthdays change no record, so the counters also carry the last day they have
 //! reached (the horizon) and are moved on to today before they are read or changed.
 
+mod lock;
 mod report;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,18 +17,23 @@ use crate::db::{Db, SqlValue};
 use crate::tx::new_person;
 use crate::{PersonFilter, Result, StoreError};
 
-pub use report::{AreaRef, Comparison, Report, ReportRow, Submitted};
+pub use lock::closable_from;
+pub use renkou_core::stats::report::{
+    AreaRef, Comparison, MonthBirths, Report, ReportRow, Submitted,
+};
 
 /// The counters' settings and how far they have come.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct State {
     pub base_year: i16,
     pub horizon: Option<Date>,
+    /// The day of the next month by which a month is reported.
+    pub deadline_day: i8,
 }
 
 pub(crate) fn state(db: &mut dyn Db) -> Result<State> {
     let rows = db.query(
-        "SELECT base_year, horizon FROM stat_state WHERE id = 1",
+        "SELECT base_year, horizon, deadline_day FROM stat_state WHERE id = 1",
         &[],
     )?;
     let row = rows
@@ -36,6 +42,7 @@ pub(crate) fn state(db: &mut dyn Db) -> Result<State> {
     Ok(State {
         base_year: row[0].int().unwrap_or(2020) as i16,
         horizon: row[1].text().and_then(|t| t.parse().ok()),
+        deadline_day: row[2].int().unwrap_or(5) as i8,
     })
 }
 

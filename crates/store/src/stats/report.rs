@@ -7,55 +7,43 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use renkou_core::audit::{AuditAction, AuditResult};
 use renkou_core::stats::figures::add_into;
+use renkou_core::stats::report::{AreaRef, Comparison, MonthBirths, Report, ReportRow};
 use renkou_core::stats::{Cell, Figures, Month, Period, Sums, YEAR_STARTS};
 use renkou_core::{Action, Actor, AreaCode, AreaLevel};
-use serde::Serialize;
 
 use super::roll;
 use crate::db::{Db, SqlValue};
 use crate::door::Who;
 use crate::{Result, Store, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AreaRef {
-    /// Empty for the whole register.
-    pub code: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReportRow {
-    pub area: AreaRef,
-    #[serde(flatten)]
-    pub figures: Figures,
-}
-
-/// A closed period's figures as they were submitted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Submitted {
-    pub at: String,
-    pub by: String,
-    pub total: ReportRow,
-}
-
-/// The total of another period, for comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Comparison {
-    pub period: String,
-    pub total: ReportRow,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
-    pub area: AreaRef,
-    pub period: String,
-    /// The day the stock is taken.
-    pub as_of: Date,
-    pub total: ReportRow,
-    pub rows: Vec<ReportRow>,
-    pub submitted: Option<Submitted>,
-    pub previous_period: Option<Comparison>,
-    pub a_year_earlier: Option<Comparison>,
+fn births_by_month(db: &mut dyn Db, code: &str, last: Month) -> Result<Vec<MonthBirths>> {
+    let first = last.plus(-12);
+    let rows = db.query(
+        "SELECT month, cell, CAST(SUM(n) AS BIGINT) FROM stat_month WHERE area_code = ?1 AND month >= ?2 AND month <= ?3 AND cell LIKE 'f.birth.%' GROUP BY month, cell",
+        &[code.into(), i64::from(first.key()).into(), i64::from(last.key()).into()],
+    )?;
+    let mut out: Vec<MonthBirths> = (0..13)
+        .map(|i| MonthBirths {
+            month: first.plus(i).to_string(),
+            male: 0,
+            female: 0,
+        })
+        .collect();
+    for r in rows {
+        let key = r[0].int().unwrap_or(0);
+        let Some(Cell::Birth(_, sex, _)) = r[1].text().and_then(|c| Cell::parse(&c)) else {
+            continue;
+        };
+        let i = (0..13).find(|i| i64::from(first.plus(*i).key()) == key);
+        if let Some(m) = i.and_then(|i| out.get_mut(i as usize)) {
+            let n = r[2].int().unwrap_or(0);
+            match sex {
+                renkou_core::Sex::Male => m.male += n,
+                renkou_core::Sex::Female => m.female += n,
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn in_list(n: usize, from: usize) -> String {
@@ -104,6 +92,12 @@ fn sums(
         *out.entry(area).or_default().entry(cell).or_default() += r[2].int().unwrap_or(0);
     }
     Ok(out)
+}
+
+/// An area's own summed cells for one month.
+pub(crate) fn total_cells(db: &mut dyn Db, code: &str, month: Month) -> Result<Sums> {
+    let mut s = sums(db, &[code.to_string()], month, month)?;
+    Ok(s.remove(code).unwrap_or_default())
 }
 
 fn row(area: AreaRef, sums: &Sums) -> ReportRow {
@@ -208,6 +202,15 @@ pub(crate) fn build(
             ),
         }))
     };
+    let own_ref = AreaRef {
+        code: own.clone(),
+        name: name_of(&own),
+    };
+    let submitted = match period {
+        Period::Month(m) => super::lock::submitted(db, &own_ref, m)?,
+        _ => None,
+    };
+    let births = births_by_month(db, &own, last)?;
     let previous_period = compare(db, period.previous())?;
     let a_year_earlier = compare(db, period.a_year_earlier())?;
     Ok(Report {
@@ -225,9 +228,10 @@ pub(crate) fn build(
             &total_sums,
         ),
         rows,
-        submitted: None,
+        submitted,
         previous_period,
         a_year_earlier,
+        births_by_month: births,
     })
 }
 

@@ -291,3 +291,79 @@ fn a_report_adds_up_and_counts_todays_register() {
         );
     });
 }
+
+#[test]
+fn a_closed_month_keeps_its_submitted_figures_and_shows_what_came_later() {
+    each_backend(|s| {
+        let who = Who::Console("cli:station");
+        let district = AreaCode::parse("340705").unwrap();
+        let october = Month {
+            year: 2026,
+            month: 10,
+        };
+        let her = s.add_person(woman(1), "form", date(2026, 10, 20)).unwrap();
+        // The deadline is the 5th of the next month: not before the 6th.
+        let early = s.stats_close(who, Some(&district), october, date(2026, 11, 5));
+        assert!(early.is_err(), "{early:?}");
+        s.stats_close(who, Some(&district), october, date(2026, 11, 6))
+            .unwrap();
+        assert!(
+            s.stats_close(who, Some(&district), october, date(2026, 11, 7))
+                .is_err(),
+            "closed once"
+        );
+        // A birth in October reported late changes October's current figures, not what was
+        // submitted.
+        s.record_event(
+            her,
+            ev(EventKind::Pregnancy, date(2026, 2, 1)),
+            "form",
+            date(2026, 11, 20),
+        )
+        .unwrap();
+        let mut birth = ev(EventKind::Birth, date(2026, 10, 30));
+        birth.detail.child = Some(ChildBirth {
+            name: Some("小雨".into()),
+            sex: Some(Sex::Female),
+            ..ChildBirth::default()
+        });
+        s.record_event(her, birth, "form", date(2026, 11, 20))
+            .unwrap();
+        let r = s
+            .stats_report(
+                who,
+                Some(&district),
+                Period::Month(october),
+                date(2026, 11, 20),
+            )
+            .unwrap();
+        let submitted = r.submitted.expect("October is closed");
+        assert_eq!(submitted.by, "cli:station");
+        assert_eq!(submitted.total.figures.flow.births.total, 0);
+        assert_eq!(submitted.total.figures.population_total(), 1);
+        assert_eq!(r.total.figures.flow.births.total, 1);
+        assert_eq!(
+            r.total.figures.population_total(),
+            2,
+            "the girl, from her birth"
+        );
+        // Reopening needs a reason; then the month is open again.
+        assert!(s.stats_reopen(who, Some(&district), october, "  ").is_err());
+        s.stats_reopen(who, Some(&district), october, "迟报出生一例")
+            .unwrap();
+        let r = s
+            .stats_report(
+                who,
+                Some(&district),
+                Period::Month(october),
+                date(2026, 11, 20),
+            )
+            .unwrap();
+        assert!(r.submitted.is_none());
+        assert!(
+            s.stats_reopen(who, Some(&district), october, "再次")
+                .is_err(),
+            "not closed"
+        );
+    });
+}

@@ -55,6 +55,7 @@ pub const OBJECT_KINDS: &[&str] = &[
     "person",
     "persons",
     "session",
+    "stats",
     "summary",
     "upload",
 ];

@@ -16,6 +16,8 @@ pub mod message;
 pub mod person;
 pub mod person_form;
 pub mod persons;
+pub mod stats;
+pub mod stats_charts;
 pub mod upload;
 
 use askama::Template;
@@ -47,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(accounts::routes())
         .merge(certificates::routes())
+        .merge(stats::routes())
 }
 
 /// One entry of the left navigation.
@@ -113,6 +116,7 @@ impl Chrome {
             "nav.certificates",
             caller.allows(Action::ViewCertificates),
         );
+        add("/stats", "nav.stats", caller.allows(Action::ViewStatistics));
         add("/upload", "nav.upload", caller.allows(Action::ImportFile));
         add(
             "/accounts",

@@ -108,3 +108,81 @@ async fn the_report_counts_each_child_area_and_only_for_those_who_may_read_it() 
         assert_eq!(res.json()["fields"][0]["field"], "period", "{res}");
     }
 }
+
+#[tokio::test]
+async fn the_report_page_drills_down_draws_its_charts_and_downloads_as_a_sheet() {
+    let app = TestApp::new();
+    app.add_account("zhan.zhang", Role::Station, D1);
+    app.add(app.woman("王芳", G1));
+    app.add(app.woman("赵敏", K2));
+    app.add(app.woman("孙丽", C2K1));
+    let month = today().strftime("%Y-%m").to_string();
+    let browser = app.browser("zhan.zhang").await;
+    let page = app
+        .send(browser.get(&with_query(
+            "/stats",
+            &[("area", D1), ("period", month.as_str())],
+        )))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{page}");
+    assert!(
+        page.body.contains("青龙社区服务中心"),
+        "rows by name: {page}"
+    );
+    let drill = format!("/stats?area={C1}&#38;period={month}");
+    assert!(
+        page.body.contains(&drill),
+        "a centre's row links one level down: {}",
+        &page.body[page.body.find("<tbody>").unwrap_or(0)..]
+    );
+    assert_eq!(page.body.matches("<svg").count(), 4, "four charts");
+    assert!(
+        page.body.contains("人口金字塔"),
+        "each chart has its caption"
+    );
+    assert!(
+        page.body.contains(r#"href="/stats" "#) || page.body.contains(r#"href="/stats""#),
+        "统计 in the navigation"
+    );
+
+    // One level down: the committees of the centre.
+    let page = app
+        .send(browser.get(&with_query(
+            "/stats",
+            &[("area", C1), ("period", month.as_str())],
+        )))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{page}");
+    assert!(page.body.contains("青龙第1居委会"), "{page}");
+
+    // The sheet: the title, one row per centre and the total, numbers as numbers.
+    let (res, bytes) = app
+        .send_bytes(browser.get(&with_query(
+            "/stats/report.xlsx",
+            &[("area", D1), ("period", month.as_str())],
+        )))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{res}");
+    assert!(
+        res.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.xlsx");
+    std::fs::write(&path, &bytes).unwrap();
+    let rows: Vec<Vec<String>> = renkou_documents::open_table(&path)
+        .unwrap()
+        .map(|r| r.unwrap().cells)
+        .collect();
+    assert!(rows[0][0].contains("人口计划生育统计报表"), "{rows:?}");
+    assert_eq!(rows[3][1], "总人口", "{rows:?}");
+    let total = rows.iter().find(|r| r[0] == "合计").expect("a total row");
+    assert_eq!(total[1], "3", "{rows:?}");
+    let centre = rows
+        .iter()
+        .find(|r| r[0] == "青龙社区服务中心")
+        .expect("a centre's row");
+    assert_eq!(centre[1], "2");
+}
