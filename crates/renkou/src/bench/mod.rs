@@ -14,6 +14,7 @@ mod import;
 mod measure;
 mod postgres;
 mod report;
+mod stats;
 
 use std::fs;
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ enum BenchCommand {
     /// Times the people list's filters and name searches (count and first page) over a demo
     /// city of N people on SQLite and PostgreSQL (`--pg`).
     Filters(filters::FiltersBench),
+    /// The statistical report read from the counters at a city's size, beside a scan; the
+    /// counters' cost to one change; `stats rebuild`.
+    Stats(stats::StatsBench),
     /// The empty axum handler `bench http` measures as its reference.
     #[command(hide = true)]
     EmptyServer(http::EmptyServerArgs),
@@ -52,6 +56,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         BenchCommand::Import(b) => import::import_bench(b),
         BenchCommand::Http(b) => http::http_bench(b),
         BenchCommand::Filters(b) => filters::filters_bench(b),
+        BenchCommand::Stats(b) => stats::stats_bench(b),
         BenchCommand::EmptyServer(a) => http::empty_server(a),
         BenchCommand::Generate(a) => generate::generate(a),
     }

@@ -442,3 +442,67 @@ impl crate::Store {
         self.transaction(|tx| roll(&mut *tx.db, today).map(|_| ()))
     }
 }
+
+impl crate::Store {
+    /// The benchmark's reference: an area's total for a period computed by a scan of the whole
+    /// register (every person's history), without the counters.
+    pub fn stats_total_by_scan(
+        &mut self,
+        area: Option<&AreaCode>,
+        period: renkou_core::stats::Period,
+        today: Date,
+    ) -> Result<renkou_core::stats::Sums> {
+        use renkou_core::stats::YEAR_STARTS;
+        let code = area.map_or(String::new(), |a| a.to_string());
+        self.transaction(|tx| {
+            let st = roll(&mut *tx.db, today)?;
+            let horizon = st.horizon.unwrap_or(today);
+            let (first, last) = period.months(YEAR_STARTS);
+            let (from, to) = (first.first_day(), last.last_day());
+            let mut sums = renkou_core::stats::Sums::new();
+            // Everyone: a person who has left the area still counts in its past months.
+            let filter = PersonFilter {
+                all_statuses: true,
+                ..PersonFilter::default()
+            };
+            let mut after: Option<PersonId> = None;
+            loop {
+                let page = tx.db.persons(&filter, after, 2000)?;
+                let Some(last_id) = page.last().map(|p| p.id) else {
+                    break;
+                };
+                let all = tx
+                    .db
+                    .events_between(after.unwrap_or(PersonId(i64::MIN)), last_id)?;
+                let mut by_person: HashMap<PersonId, Vec<Event>> = HashMap::new();
+                for e in all {
+                    by_person.entry(e.person_id).or_default().push(e);
+                }
+                for p in &page {
+                    let events = by_person.remove(&p.id).unwrap_or_default();
+                    for d in contributions(p, &events, horizon) {
+                        let counts = if d.cell.is_stock() {
+                            d.on <= to
+                        } else {
+                            (from..=to).contains(&d.on)
+                        };
+                        if counts && d.area.as_str().starts_with(&code) {
+                            *sums.entry(d.cell).or_default() += d.n;
+                        }
+                    }
+                }
+                after = Some(last_id);
+            }
+            Ok(sums)
+        })
+    }
+
+    /// What the counters add to one change: one person recounted (history read, what they add
+    /// computed before and after, the difference written), with nothing changed.
+    pub fn stats_recount(&mut self, id: PersonId, today: Date) -> Result<()> {
+        self.transaction(|tx| {
+            let r = Recount::start(&mut *tx.db, &[id], today)?;
+            r.finish(&mut *tx.db)
+        })
+    }
+}
