@@ -350,7 +350,7 @@ fn out_of_reach(scope: &Scope, data: &PersonData) -> StoreError {
     }
 }
 
-/// The counts a home page shows for an area, from one pass over the area's people.
+/// The counts a home page shows for an area: from the statistics' counters, always current.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AreaSummary {
     pub total: u64,
@@ -384,6 +384,11 @@ impl Store {
             return Ok(AreaSummary::default());
         };
         let area = filter.area.clone().expect("within sets an area");
+        if filter.population_types.is_none() {
+            return self.summary_from_counters(&area, today);
+        }
+        // A role that sees only some population types (a migrant coordinator, a committee's
+        // people): counted from the register itself.
         // Every code and date is a parameter: the definitions are core's (indicator, codes).
         let mut params: Vec<SqlValue> = vec![area.as_str().into(), crate::prefix_end(&area).into()];
         let param = |params: &mut Vec<SqlValue>, v: SqlValue| {
@@ -466,5 +471,41 @@ impl Store {
             }
         }
         Ok(summary)
+    }
+}
+
+impl Store {
+    /// The home counts from the statistics' counters: today's stock of the area and of each
+    /// area one level down.
+    fn summary_from_counters(
+        &mut self,
+        area: &renkou_core::AreaCode,
+        today: Date,
+    ) -> Result<AreaSummary> {
+        use renkou_core::stats::{Month, Period};
+        let period = Period::Month(Month::of(today));
+        let report = self
+            .transaction(|tx| crate::stats::build_report(&mut *tx.db, Some(area), period, today))?;
+        let f = &report.total.figures;
+        let population = |t: &str| f.stock.population.get(t).map_or(0, |b| b.total()) as u64;
+        Ok(AreaSummary {
+            total: f.population_total() as u64,
+            residents: population("resident"),
+            migrants_in: population("migrant_in"),
+            migrants_out: population("migrant_out"),
+            women_childbearing: f.stock.women_15_49 as u64,
+            married_women_childbearing: f.stock.married_women_15_49 as u64,
+            children_under_3: f.stock.children_under_3 as u64,
+            elderly_60_plus: f.stock.age_bands.0[12..]
+                .iter()
+                .map(|(_, b)| b.total())
+                .sum::<i64>() as u64,
+            below: report
+                .rows
+                .iter()
+                .map(|r| (r.area.code.clone(), r.figures.population_total() as u64))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        })
     }
 }

@@ -217,7 +217,6 @@ async fn security_headers(
 /// requests under way.
 pub async fn serve(state: AppState, bind: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
-    pages::home::warm_summaries(state.clone());
     let files = state.files.clone();
     tokio::spawn(async move {
         let mut hourly = tokio::time::interval(Duration::from_secs(3600));

@@ -44,6 +44,8 @@ pub enum Cell {
     /// A married woman aged 15–49 and the method she uses that day (None: no method).
     MarriedWoman(Option<ContraceptionMethod>),
     Pregnant,
+    /// A child under three (the home page's figure; not one of the report's bands).
+    UnderThree,
     // Flow.
     /// A birth by the child's order class, sex and the mother's population type.
     Birth(u8, Sex, PopulationType),
@@ -67,7 +69,11 @@ impl Cell {
     pub fn is_stock(self) -> bool {
         matches!(
             self,
-            Cell::Population(..) | Cell::Age(..) | Cell::MarriedWoman(_) | Cell::Pregnant
+            Cell::Population(..)
+                | Cell::Age(..)
+                | Cell::MarriedWoman(_)
+                | Cell::Pregnant
+                | Cell::UnderThree
         )
     }
 
@@ -92,6 +98,7 @@ impl Cell {
             Cell::Age(b, s) => format!("s.age.{b}.{}", sex_key(s)),
             Cell::MarriedWoman(m) => format!("s.mw.{}", method(m)),
             Cell::Pregnant => "s.pregnant".into(),
+            Cell::UnderThree => "s.under3".into(),
             Cell::Birth(o, s, t) => format!("f.birth.{o}.{}.{}", sex_key(s), t.code()),
             Cell::BirthDefect => "f.defect".into(),
             Cell::LowBirthWeight => "f.lbw".into(),
@@ -129,6 +136,7 @@ impl Cell {
             ["s", "mw", "none"] => Cell::MarriedWoman(None),
             ["s", "mw", m] => Cell::MarriedWoman(Some(method(m)?)),
             ["s", "pregnant"] => Cell::Pregnant,
+            ["s", "under3"] => Cell::UnderThree,
             ["f", "birth", o, s, t] => Cell::Birth(
                 o.parse().ok().filter(|o| (1..=4).contains(o))?,
                 sex(s)?,
@@ -170,7 +178,12 @@ mod tests {
 
     #[test]
     fn every_cell_key_reads_back_as_its_cell() {
-        let mut cells = vec![Cell::Pregnant, Cell::MarriedWoman(None), Cell::BirthDefect];
+        let mut cells = vec![
+            Cell::Pregnant,
+            Cell::UnderThree,
+            Cell::MarriedWoman(None),
+            Cell::BirthDefect,
+        ];
         for &s in Sex::ALL {
             for &t in PopulationType::ALL {
                 cells.push(Cell::Population(t, s));

@@ -55,6 +55,8 @@ pub struct Stock {
     /// Married women 15–49 by the method current that day, and `none`.
     pub contraception: Ordered<i64>,
     pub pregnant: i64,
+    /// Children under three (the home page's figure).
+    pub children_under_3: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -218,6 +220,7 @@ impl Figures {
                 married_women_15_49: married,
                 contraception: Ordered(contraception),
                 pregnant: get(Cell::Pregnant),
+                children_under_3: get(Cell::UnderThree),
             },
             flow: Flow {
                 births,

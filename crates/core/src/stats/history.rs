@@ -232,6 +232,9 @@ impl<'a> Timeline<'a> {
         let sex = p.data.sex;
         let age = age_on(p.data.birth_date, day);
         let mut cells = vec![Cell::Population(ptype, sex), Cell::Age(age_band(age), sex)];
+        if age < 3 {
+            cells.push(Cell::UnderThree);
+        }
         if sex == Sex::Female {
             let childbearing = CHILDBEARING_AGE.contains(p.data.birth_date, day);
             if childbearing
@@ -253,7 +256,7 @@ impl<'a> Timeline<'a> {
         let mut days = vec![birth];
         days.extend(self.person.data.arrival_date);
         days.extend(self.events.iter().map(|e| e.occurred_on));
-        for n in (5..=85).step_by(5) {
+        for n in BIRTHDAYS {
             if let Some(day) = birthday(birth, n) {
                 days.push(day);
             }
@@ -264,6 +267,12 @@ impl<'a> Timeline<'a> {
         days
     }
 }
+
+/// The birthdays that move someone between cells: the third (no longer under three) and
+/// each that starts an age band (15 and 50 among them).
+pub const BIRTHDAYS: [i16; 18] = [
+    3, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85,
+];
 
 /// The first day someone born on `birth` is `years` old (a 29 February birthday falls on
 /// 1 March in other years, as `dates::age_on` counts).

@@ -278,6 +278,15 @@ fn stock_at_a_month_end_counts_who_was_there_in_what_state() {
             .married_women_15_49,
         0
     );
+    // E turned three on 30 June 2024.
+    assert_eq!(
+        stock(&deltas, G1, date(2024, 6, 29)).stock.children_under_3,
+        1
+    );
+    assert_eq!(
+        stock(&deltas, G1, date(2024, 6, 30)).stock.children_under_3,
+        0
+    );
     // Today: the pregnancy ended with the birth.
     assert_eq!(stock(&deltas, "", TODAY).stock.pregnant, 0);
 }

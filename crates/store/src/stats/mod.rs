@@ -21,6 +21,7 @@ pub use lock::closable_from;
 pub use renkou_core::stats::report::{
     AreaRef, Comparison, MonthBirths, Report, ReportRow, Submitted,
 };
+pub(crate) use report::build as build_report;
 
 /// The counters' settings and how far they have come.
 #[derive(Debug, Clone, Copy)]
@@ -186,7 +187,7 @@ pub(crate) fn roll(db: &mut dyn Db, today: Date) -> Result<State> {
         return Ok(st);
     }
     let mut ids = Vec::new();
-    for n in (5..=85).step_by(5) {
+    for n in renkou_core::stats::history::BIRTHDAYS {
         let rows = db.query(
             "SELECT id FROM persons WHERE birth_date > ?1 AND birth_date <= ?2",
             &[born_by(horizon, n).into(), born_by(today, n).into()],

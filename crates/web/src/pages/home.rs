@@ -51,37 +51,16 @@ pub struct SummaryKey {
     pub day: jiff::civil::Date,
 }
 
-/// Home counts, kept for a few minutes: counting a whole city reads every person (about a
-/// second at a million), and staff open the home page far more often than the counts change.
-/// The page says when they were counted.
+/// This month's changes and late reports of an area, kept for a few minutes: counting them
+/// reads the month's events of the whole area. (The home counts themselves are read from the
+/// statistics' counters, always current.)
 #[derive(Default)]
 pub struct SummaryCache {
-    entries:
-        std::sync::Mutex<HashMap<SummaryKey, (std::time::Instant, jiff::Timestamp, AreaSummary)>>,
-    /// This month's changes and late reports of an area: counting them reads the month's
-    /// events of the whole area.
     changes: std::sync::Mutex<HashMap<SummaryKey, (std::time::Instant, ChangeCounts)>>,
 }
 
 impl SummaryCache {
     pub const FRESH: std::time::Duration = std::time::Duration::from_secs(300);
-
-    pub fn get(&self, key: &SummaryKey) -> Option<(AreaSummary, jiff::Timestamp)> {
-        let entries = self.entries.lock().expect("summary cache lock");
-        entries
-            .get(key)
-            .filter(|(made, _, _)| made.elapsed() < Self::FRESH)
-            .map(|(_, at, s)| (s.clone(), *at))
-    }
-
-    pub fn put(&self, key: SummaryKey, summary: AreaSummary, at: jiff::Timestamp) {
-        let mut entries = self.entries.lock().expect("summary cache lock");
-        let made = std::time::Instant::now()
-            - std::time::Duration::from_secs(
-                jiff::Timestamp::now().duration_since(at).as_secs().max(0) as u64,
-            );
-        entries.insert(key, (made, at, summary));
-    }
 
     pub fn get_changes(&self, key: &SummaryKey) -> Option<(u64, u64)> {
         let changes = self.changes.lock().expect("summary cache lock");
@@ -96,9 +75,8 @@ impl SummaryCache {
         changes.insert(key, (std::time::Instant::now(), counts));
     }
 
-    /// After a change made through this server: counts are made again on the next visit.
+    /// After a change made through this server: counted again on the next visit.
     pub fn clear(&self) {
-        self.entries.lock().expect("summary cache lock").clear();
         self.changes.lock().expect("summary cache lock").clear();
     }
 }
@@ -121,7 +99,6 @@ async fn home(State(state): State<AppState>, caller: Caller) -> PageResult {
         role: caller.account.role,
         day,
     };
-    let cached = state.summaries.get(&key);
     let cached_changes = state.summaries.get_changes(&key);
     let (from, to) = super::changes::month_bounds(super::changes::month_of(day));
     let (summary, counted_at, areas, path, queues, changes) = state
@@ -129,10 +106,7 @@ async fn home(State(state): State<AppState>, caller: Caller) -> PageResult {
         .run(move |s| {
             // Small counts of the documents waiting: always current.
             let queues = s.queue_counts(&actor)?;
-            let (summary, at) = match cached {
-                Some(hit) => hit,
-                None => (s.summary_as(&actor, &area, day)?, jiff::Timestamp::now()),
-            };
+            let (summary, at) = (s.summary_as(&actor, &area, day)?, jiff::Timestamp::now());
             let changes = match cached_changes {
                 Some(hit) => hit,
                 None => {
@@ -150,9 +124,6 @@ async fn home(State(state): State<AppState>, caller: Caller) -> PageResult {
         })
         .await
         .or_page(t)?;
-    state
-        .summaries
-        .put(key.clone(), summary.clone(), counted_at);
     if cached_changes.is_none() {
         state.summaries.put_changes(key, changes);
     }
@@ -239,45 +210,4 @@ fn todo(
         warn: false,
     });
     list
-}
-
-/// Keeps the counts of the large areas (a district's, a centre's) ready: every few minutes, for
-/// each active account working at those levels, the home counts are made in the background so
-/// that opening the home page never waits for a whole-city count.
-pub fn warm_summaries(state: AppState) {
-    tokio::spawn(async move {
-        loop {
-            let day = today(state.clock.now());
-            let accounts = state.pool.run(|s| s.accounts()).await.unwrap_or_default();
-            let mut seen = std::collections::HashSet::new();
-            for a in accounts {
-                let large = a.area.as_str().len() <= 9;
-                if a.disabled || a.role.is_administrator() || !large {
-                    continue;
-                }
-                let key = SummaryKey {
-                    area: a.area.to_string(),
-                    role: a.role,
-                    day,
-                };
-                if !seen.insert(key.clone()) {
-                    continue;
-                }
-                let actor = renkou_core::Actor {
-                    scope: renkou_core::Scope::new(a.id, a.role, a.area.clone()),
-                    username: a.username.to_string(),
-                    source: "warm".into(),
-                };
-                let area = a.area.clone();
-                if let Ok(summary) = state
-                    .pool
-                    .run(move |s| s.summary_as(&actor, &area, day))
-                    .await
-                {
-                    state.summaries.put(key, summary, jiff::Timestamp::now());
-                }
-            }
-            tokio::time::sleep(SummaryCache::FRESH - std::time::Duration::from_secs(60)).await;
-        }
-    });
 }
