@@ -90,7 +90,7 @@ pub fn report_xlsx(report: &Report, made: Date) -> Result<Vec<u8>, XlsxError> {
     let write_row = |sheet: &mut rust_xlsxwriter::Worksheet,
                      row: u32,
                      name: &str,
-                     f: &renkou_core::stats::Figures,
+                     r: &renkou_core::stats::report::ReportRow,
                      bold: bool|
      -> Result<(), XlsxError> {
         sheet.write_with_format(row, 0, name, if bold { &total } else { &cell })?;
@@ -106,18 +106,23 @@ pub fn report_xlsx(report: &Report, made: Date) -> Result<Vec<u8>, XlsxError> {
                 (false, true) => &rate,
                 (false, false) => &whole,
             };
-            match (col.value)(f) {
-                Some(v) => sheet.write_number_with_format(row, c, v, format)?,
-                None => sheet.write_with_format(row, c, "—", format)?,
+            // A resident group's small health counts, for a role without health access.
+            let hidden = r.hides(col);
+            match (col.value)(&r.figures) {
+                Some(_) if hidden && col.key == "pregnant" => {
+                    sheet.write_with_format(row, c, "<3", format)?
+                }
+                Some(v) if !hidden => sheet.write_number_with_format(row, c, v, format)?,
+                _ => sheet.write_with_format(row, c, "—", format)?,
             };
         }
         Ok(())
     };
     for r in &report.rows {
-        write_row(sheet, row, &r.area.name, &r.figures, false)?;
+        write_row(sheet, row, &r.area.name, r, false)?;
         row += 1;
     }
-    write_row(sheet, row, "合计", &report.total.figures, true)?;
+    write_row(sheet, row, "合计", &report.total, true)?;
     sheet.set_freeze_panes(4, 1)?;
     sheet.set_landscape();
     book.save_to_buffer()

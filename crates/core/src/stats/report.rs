@@ -12,11 +12,81 @@ pub struct AreaRef {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReportRow {
     pub area: AreaRef,
-    #[serde(flatten)]
     pub figures: Figures,
+    /// A resident group's row read by a role without health access: its pregnancy,
+    /// contraception and pregnancy-outcome counts of 1 or 2 are shown as `<3` (they would
+    /// point at people), and the contraceptive prevalence is left out when any was.
+    pub masked: bool,
+}
+
+/// Pregnancy, contraception and pregnancy outcomes: the figures masked below a committee.
+const HEALTH_PATHS: [(&str, &str); 5] = [
+    ("stock", "contraception"),
+    ("stock", "pregnant"),
+    ("flow", "pregnancy_outcomes"),
+    ("flow", "contraception_starts"),
+    ("flow", "contraception_changes"),
+];
+
+fn small(n: i64) -> bool {
+    (1..=2).contains(&n)
+}
+
+/// Replaces counts of 1 and 2 with "<3"; true when any was.
+fn mask(v: &mut serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) if n.as_i64().is_some_and(small) => {
+            *v = "<3".into();
+            true
+        }
+        serde_json::Value::Object(o) => o.values_mut().fold(false, |any, x| mask(x) || any),
+        _ => false,
+    }
+}
+
+impl ReportRow {
+    /// Whether a column's figure is hidden in this row (shown as `<3`, or `—` for a rate).
+    pub fn hides(&self, column: &Column) -> bool {
+        let f = &self.figures;
+        self.masked
+            && match column.key {
+                "pregnant" => small(f.stock.pregnant),
+                "contraceptive_prevalence" => {
+                    f.stock.contraception.0.iter().any(|(_, n)| small(*n))
+                }
+                _ => false,
+            }
+    }
+}
+
+impl Serialize for ReportRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap};
+        let mut v = serde_json::to_value(&self.figures).map_err(S::Error::custom)?;
+        if self.masked {
+            let mut contraception = false;
+            for (part, figure) in HEALTH_PATHS {
+                if let Some(x) = v.get_mut(part).and_then(|p| p.get_mut(figure)) {
+                    let any = mask(x);
+                    contraception |= any && figure.starts_with("contraception");
+                }
+            }
+            if contraception {
+                v["indicators"]["contraceptive_prevalence"] = serde_json::Value::Null;
+            }
+        }
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("area", &self.area)?;
+        if let serde_json::Value::Object(o) = v {
+            for (k, x) in o {
+                map.serialize_entry(&k, &x)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// A closed period's figures as they were submitted.

@@ -53,6 +53,7 @@ pub(crate) fn submitted(
         total: ReportRow {
             area: area.clone(),
             figures: renkou_core::stats::Figures::from_sums(&sums),
+            masked: false,
         },
     }))
 }

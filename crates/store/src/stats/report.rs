@@ -104,6 +104,7 @@ fn row(area: AreaRef, sums: &Sums) -> ReportRow {
     ReportRow {
         area,
         figures: Figures::from_sums(sums),
+        masked: false,
     }
 }
 
@@ -237,8 +238,8 @@ pub(crate) fn build(
 
 impl Store {
     /// The statistical report of an area for a period, as an account may read it: within its
-    /// area; below a committee only for roles that see health data (small counts of
-    /// pregnancies and contraception in a resident group would point at people). Audited.
+    /// area; a resident group's small health counts masked for roles that do not see health
+    /// data (`ReportRow::masked`). Audited.
     pub fn stats_report(
         &mut self,
         who: Who<'_>,
@@ -250,7 +251,16 @@ impl Store {
             self.check_access(actor, Action::ViewStatistics, "stats")?;
             check_reach(actor, area)?;
         }
-        let report = self.transaction(|tx| build(&mut *tx.db, area, period, today))?;
+        let mut report = self.transaction(|tx| build(&mut *tx.db, area, period, today))?;
+        if let Who::Account(actor) = who
+            && !actor.scope.sees_health()
+        {
+            // Small health counts of a resident group would point at people.
+            let group = AreaLevel::Group.digits();
+            for row in report.rows.iter_mut().chain([&mut report.total]) {
+                row.masked = row.area.code.len() >= group;
+            }
+        }
         let what = area.map_or(String::new(), |a| a.to_string());
         self.audit(
             who.entry(AuditAction::StatsView, "stats", AuditResult::Ok)
@@ -267,12 +277,6 @@ fn check_reach(actor: &Actor, area: Option<&AreaCode>) -> Result<()> {
     };
     if !actor.scope.covers_area(area) {
         return Err(StoreError::NotFound(format!("区划 {area}")));
-    }
-    let rows_are_groups = area.level() == AreaLevel::Committee || area.level() == AreaLevel::Group;
-    if rows_are_groups && !actor.scope.sees_health() {
-        return Err(StoreError::Denied(
-            "ViewStatistics below a committee".into(),
-        ));
     }
     Ok(())
 }

@@ -8,8 +8,8 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use renkou_core::stats::report::{COLUMNS, Column, Report};
-use renkou_core::stats::{Figures, Month, Period};
+use renkou_core::stats::report::{COLUMNS, Column, Report, ReportRow};
+use renkou_core::stats::{Month, Period};
 use renkou_core::{Action, AreaCode, ContraceptionMethod};
 use renkou_store::Who;
 use serde::Deserialize;
@@ -111,8 +111,16 @@ fn area_of(caller: &Caller, q: &Option<String>) -> Result<AreaCode, AppError> {
     }
 }
 
-fn cells(f: &Figures) -> Vec<String> {
-    COLUMNS.iter().map(|c| shown((c.value)(f))).collect()
+/// A row's figures as the table shows them; a masked group's small health counts as `<3`.
+fn cells(row: &ReportRow) -> Vec<String> {
+    COLUMNS
+        .iter()
+        .map(|c| match (row.hides(c), c.key) {
+            (true, "pregnant") => "<3".into(),
+            (true, _) => "—".into(),
+            (false, _) => shown((c.value)(&row.figures)),
+        })
+        .collect()
 }
 
 fn link(area: &str, period: &str) -> String {
@@ -233,7 +241,7 @@ async fn report_page(
             Line {
                 name: row.area.name.clone(),
                 href: below.then(|| link(&row.area.code, &period_text)),
-                cells: cells(&row.figures),
+                cells: cells(row),
             }
         })
         .collect();
@@ -282,7 +290,7 @@ async fn report_page(
             .collect();
         (
             t.fill("stats.submitted", &[&at, &s.by]),
-            cells(&s.total.figures),
+            cells(&s.total),
             diff,
         )
     });
@@ -306,7 +314,7 @@ async fn report_page(
     Ok(render(StatsPage {
         chrome: Chrome::new(&caller, "/stats", &link(area.as_str(), &period_text)),
         columns: COLUMNS.iter().map(|c| t.code(c.zh, c.en)).collect(),
-        total: cells(&report.total.figures),
+        total: cells(&report.total),
         lines,
         compared,
         submitted,

@@ -29,8 +29,15 @@ async fn the_report_counts_each_child_area_and_only_for_those_who_may_read_it() 
         app.add_account("ju.zhang", Role::Bureau, D1);
         app.add_account("zhong.xin", Role::Centre, C1);
         app.add_account("zu.zhang", Role::GroupLeader, G1);
-        app.add(app.woman("王芳", G1));
+        let wang = app.add(app.woman("王芳", G1));
         app.add(app.person("李强", Sex::Male, date(1960, 1, 2), G2));
+        let pregnancy = renkou_core::NewEvent {
+            kind: renkou_core::EventKind::Pregnancy,
+            occurred_on: today(),
+            detail: Default::default(),
+        };
+        app.with_db(|s| s.record_event(wang.id, pregnancy, "test-setup", today()))
+            .unwrap();
         app.add(app.woman("赵敏", K2));
         app.add(app.woman("孙丽", C2K1));
         let month = today().strftime("%Y-%m").to_string();
@@ -87,12 +94,22 @@ async fn the_report_counts_each_child_area_and_only_for_those_who_may_read_it() 
         let leader = app.token("zu.zhang").await;
         let res = app.send(get(&report(G1)).bearer(&leader)).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{res}");
-        // The bureau sees no health data, so no rows of resident groups.
+        // A resident group's one pregnancy: counted for the station, shown as <3 to the
+        // bureau, whose work needs no health data; the committee's total is not masked.
+        let res = app.send(get(&report(K1)).bearer(&station)).await;
+        assert_eq!(row(&res.json(), G1)["stock"]["pregnant"], 1, "{res}");
         let bureau = app.token("ju.zhang").await;
         let res = app.send(get(&report(K1)).bearer(&bureau)).await;
-        assert_eq!(res.status, StatusCode::FORBIDDEN, "{res}");
-        let res = app.send(get(&report(C1)).bearer(&bureau)).await;
         assert_eq!(res.status, StatusCode::OK, "{res}");
+        let body = res.json();
+        assert_eq!(row(&body, G1)["stock"]["pregnant"], "<3", "{res}");
+        assert_eq!(
+            row(&body, G2)["stock"]["pregnant"],
+            0,
+            "zero points at nobody"
+        );
+        assert_eq!(population(row(&body, G1)), 1, "other figures stay");
+        assert_eq!(body["total"]["stock"]["pregnant"], 1);
 
         // A period that is not one: which field, and why.
         let res = app
