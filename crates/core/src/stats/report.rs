@@ -42,7 +42,14 @@ fn mask(v: &mut serde_json::Value) -> bool {
             *v = "<3".into();
             true
         }
-        serde_json::Value::Object(o) => o.values_mut().fold(false, |any, x| mask(x) || any),
+        serde_json::Value::Object(o) => {
+            // Every value, not only up to the first masked one.
+            let mut any = false;
+            for x in o.values_mut() {
+                any |= mask(x);
+            }
+            any
+        }
         _ => false,
     }
 }
