@@ -11,6 +11,7 @@ mod certs;
 mod forms;
 mod harness;
 mod lists;
+mod stats;
 mod words;
 
 use harness::{Db, OFFICER_AREA, PASSWORD, Page, Person, id_number, masked, run, run_on};
