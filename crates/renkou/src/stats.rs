@@ -20,7 +20,7 @@ pub enum StatsCommand {
         /// A month (2026-11), a quarter (2026-Q4) or a year (2026).
         #[arg(long)]
         period: String,
-        /// json (the API's document). xlsx and pdf come with the report pages.
+        /// json (the API's document) or xlsx (the printed statistical sheet).
         #[arg(long, default_value = "json")]
         format: String,
         /// Where to write it; standard output when left out.
@@ -70,10 +70,24 @@ pub fn run(
                 .map(|a| AreaCode::parse(&a))
                 .transpose()
                 .context("--area")?;
-            if format != "json" {
-                bail!("--format {format}: only json is written so far");
-            }
             let report = store.stats_report(Who::Console(who), area.as_ref(), period, today)?;
+            if format == "xlsx" {
+                let Some(path) = out else {
+                    bail!("--format xlsx needs --out FILE.xlsx");
+                };
+                let bytes = renkou_documents::stats::report_xlsx(&report, today)?;
+                std::fs::write(&path, bytes).with_context(|| path.display().to_string())?;
+                println!(
+                    "已写出 {} {} 的统计报表到 {}",
+                    report.area.name,
+                    report.period,
+                    path.display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            if format != "json" {
+                bail!("--format {format}: json or xlsx (PDF is not written yet)");
+            }
             let text = serde_json::to_string_pretty(&report)?;
             match out {
                 Some(path) => {

@@ -402,3 +402,101 @@ fn certificates_export_lists_the_issued_serials_with_masked_id_numbers() {
     assert!(stdout(&out).contains("--from"), "{}", stdout(&out));
     assert!(!Path::new(&bad).exists());
 }
+
+#[test]
+fn statistics_are_reported_checked_and_closed_at_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db").display().to_string();
+    assert!(
+        renkou(
+            &db,
+            &["demo", "--persons", "3000", "--seed", "3", "--no-serve"]
+        )
+        .status
+        .success()
+    );
+    let out = renkou(&db, &["stats", "check"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("一致"), "{}", stdout(&out));
+
+    let today = jiff::Zoned::now().date();
+    let month = today
+        .first_of_month()
+        .checked_sub(jiff::Span::new().months(2))
+        .unwrap();
+    let period = month.strftime("%Y-%m").to_string();
+    let json = dir.path().join("r.json");
+    let out = renkou(
+        &db,
+        &[
+            "stats",
+            "report",
+            "--area",
+            "340705",
+            "--period",
+            &period,
+            "--out",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["period"], period.as_str());
+    assert_eq!(
+        report["rows"].as_array().unwrap().len(),
+        4,
+        "the demo's four centres"
+    );
+    let resident = report["total"]["stock"]["population"]["resident"]["female"]
+        .as_i64()
+        .unwrap();
+    assert!(resident > 0, "{report}");
+
+    let xlsx = dir.path().join("r.xlsx");
+    let out = renkou(
+        &db,
+        &[
+            "stats",
+            "report",
+            "--area",
+            "340705",
+            "--period",
+            &period,
+            "--format",
+            "xlsx",
+            "--out",
+            xlsx.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let sheet: Vec<Vec<String>> = renkou_documents::open_table(&xlsx)
+        .unwrap()
+        .map(|r| r.unwrap().cells)
+        .collect();
+    assert!(sheet.iter().any(|r| r[0] == "合计"), "{sheet:?}");
+
+    let out = renkou(
+        &db,
+        &["stats", "close", "--area", "340705", "--period", &period],
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let out = renkou(
+        &db,
+        &["stats", "close", "--area", "340705", "--period", &period],
+    );
+    assert!(!out.status.success(), "a month is closed once");
+
+    // A counter that no longer matches the register is named, and a rebuild mends it.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE stat_year SET n = n + 1 WHERE area_code = '340705' AND cell = 's.pop.resident.female' AND year = 0", []).unwrap();
+    drop(conn);
+    let out = renkou(&db, &["stats", "check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("s.pop.resident.female"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(renkou(&db, &["stats", "rebuild"]).status.success());
+    assert!(renkou(&db, &["stats", "check"]).status.success());
+}
