@@ -269,6 +269,8 @@ impl Store {
     pub fn analyze(&mut self) -> Result<()> {
         if self.backend() == "postgres" {
             self.db.exec("VACUUM ANALYZE persons", &[])?;
+            // The counters after a rebuild: every row was deleted and written again.
+            self.db.exec("VACUUM ANALYZE stat_month, stat_year", &[])?;
         }
         Ok(())
     }
