@@ -5,8 +5,7 @@ use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use renkou_core::stats::report::{COLUMNS, Column, Report, ReportRow};
 use renkou_core::stats::{Month, Period};
@@ -347,30 +346,11 @@ async fn report_xlsx(
     let bytes = renkou_documents::stats::report_xlsx(&report, day)
         .map_err(|e| PageError(t, AppError::Internal(e.to_string())))?;
     let name = format!("统计报表-{}-{period}.xlsx", report.area.code);
-    let disposition = format!(
-        "attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}",
-        urlencoding(&name)
-    );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
+    Ok(super::upload::download(
         bytes,
-    )
-        .into_response())
-}
-
-fn urlencoding(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &name,
+    ))
 }
 
 #[derive(Deserialize)]
