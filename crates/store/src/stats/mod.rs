@@ -300,14 +300,13 @@ impl BulkCount {
     }
 }
 
-/// Everything the register adds to the counters up to `horizon`, person by person.
-fn count_all(db: &mut dyn Db, base_year: i16, horizon: Date) -> Result<Pending> {
+/// Walks the whole register, every person with their events, a page at a time.
+fn each_history(db: &mut dyn Db, f: &mut dyn FnMut(&Person, &[Event])) -> Result<()> {
     const PAGE: u32 = 2000;
     let filter = PersonFilter {
         all_statuses: true,
         ..PersonFilter::default()
     };
-    let mut pending = Pending::default();
     let mut after: Option<PersonId> = None;
     loop {
         let page = db.persons(&filter, after, PAGE)?;
@@ -324,13 +323,22 @@ fn count_all(db: &mut dyn Db, base_year: i16, horizon: Date) -> Result<Pending> 
                     mine.push(e);
                 }
             }
-            pending.add_all(&contributions(p, &mine, horizon), 1, base_year);
+            f(p, &mine);
         }
         after = Some(last);
         if page.len() < PAGE as usize {
             break;
         }
     }
+    Ok(())
+}
+
+/// Everything the register adds to the counters up to `horizon`, person by person.
+fn count_all(db: &mut dyn Db, base_year: i16, horizon: Date) -> Result<Pending> {
+    let mut pending = Pending::default();
+    each_history(db, &mut |p, events| {
+        pending.add_all(&contributions(p, events, horizon), 1, base_year);
+    })?;
     Ok(pending)
 }
 
@@ -462,38 +470,18 @@ impl crate::Store {
             let (from, to) = (first.first_day(), last.last_day());
             let mut sums = renkou_core::stats::Sums::new();
             // Everyone: a person who has left the area still counts in its past months.
-            let filter = PersonFilter {
-                all_statuses: true,
-                ..PersonFilter::default()
-            };
-            let mut after: Option<PersonId> = None;
-            loop {
-                let page = tx.db.persons(&filter, after, 2000)?;
-                let Some(last_id) = page.last().map(|p| p.id) else {
-                    break;
-                };
-                let all = tx
-                    .db
-                    .events_between(after.unwrap_or(PersonId(i64::MIN)), last_id)?;
-                let mut by_person: HashMap<PersonId, Vec<Event>> = HashMap::new();
-                for e in all {
-                    by_person.entry(e.person_id).or_default().push(e);
-                }
-                for p in &page {
-                    let events = by_person.remove(&p.id).unwrap_or_default();
-                    for d in contributions(p, &events, horizon) {
-                        let counts = if d.cell.is_stock() {
-                            d.on <= to
-                        } else {
-                            (from..=to).contains(&d.on)
-                        };
-                        if counts && d.area.as_str().starts_with(&code) {
-                            *sums.entry(d.cell).or_default() += d.n;
-                        }
+            each_history(&mut *tx.db, &mut |p, events| {
+                for d in contributions(p, events, horizon) {
+                    let counts = if d.cell.is_stock() {
+                        d.on <= to
+                    } else {
+                        (from..=to).contains(&d.on)
+                    };
+                    if counts && d.area.as_str().starts_with(&code) {
+                        *sums.entry(d.cell).or_default() += d.n;
                     }
                 }
-                after = Some(last_id);
-            }
+            })?;
             Ok(sums)
         })
     }
