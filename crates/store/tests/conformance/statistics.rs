@@ -14,20 +14,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-        from[self.roll(from.len())]
-    }
-}
-
 const AREAS: [&str; 5] = [G1, G2, C1, C2, OTHER_CENTRE];
 
 fn someone(dice: &mut Dice, seq: u16, today: Date) -> PersonData {

@@ -10,21 +10,6 @@ use renkou_store::{PersonFilter, PersonOrder, PersonSearch, Store};
 
 use crate::helpers::*;
 
-/// A small deterministic generator: the same history on every backend and every run.
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-        from[self.roll(from.len())]
-    }
-}
-
 const AREAS: [&str; 5] = [G1, G2, C1, C2, OTHER_CENTRE];
 const NAMES: [&str; 6] = ["王芳", "王强", "李娜", "张伟", "陈静", "刘洋"];
 
